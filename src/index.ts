@@ -1,0 +1,43 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from './env';
+import { ApiError, handleError } from './errors';
+import { invalid } from './routes/inputs';
+import { registerClassify } from './routes/classify';
+import { registerEmbed } from './routes/embed';
+import { registerHealth } from './routes/health';
+import { registerModels } from './routes/models';
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw invalid(result.error as never);
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    const id = c.req.header('cf-ray') ?? crypto.randomUUID();
+    c.set('requestId', id);
+    await next();
+    c.header('x-request-id', id);
+  });
+
+  registerHealth(app);
+  registerModels(app);
+  registerClassify(app);
+  registerEmbed(app);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'edge-vit', version: '0.1.0', description: 'Vision Transformer image classification at the edge. Errors are RFC 9457 application/problem+json.' },
+  });
+
+  app.notFound((c) => handleError(new ApiError('not-found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
+  app.onError((err, c) => handleError(err, c));
+  return app;
+}
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<AppEnv['Bindings']>;

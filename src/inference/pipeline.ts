@@ -1,0 +1,42 @@
+import type { Config } from '../config';
+import type { Env } from '../env';
+import { decodeImage } from '../images/decode';
+import type { Manifest } from '../models/manifest';
+import { resizedRgb, writeNormalized } from '../preprocess/tensor';
+import type { ImageInput } from '../routes/inputs';
+import { materialize } from '../routes/inputs';
+import type { ModelOutput } from './backend';
+import { backendFor } from './select';
+
+export interface Timings { fetch?: number; decode: number; preprocess: number; inference: number; total: number }
+
+/**
+ * The one path every image takes, for the HTTP routes and the batch consumer alike:
+ * bytes (or URL) -> decode -> manifest-driven preprocessing -> backend -> raw outputs.
+ */
+export async function runPipeline(env: Env, cfg: Config, m: Manifest, inputs: ImageInput[], wantEmbedding: boolean): Promise<{ output: ModelOutput; timings: Timings }> {
+  const t0 = performance.now();
+  const p = m.preprocess;
+  const per = 3 * p.size * p.size;
+  const batch = new Float32Array(per * inputs.length);
+  let decodeMs = 0, preprocessMs = 0, fetchMs = 0;
+  // Sequential on purpose: one image's RGBA is dropped before the next is decoded (memory).
+  for (let i = 0; i < inputs.length; i++) {
+    const a = performance.now();
+    const bytes = await materialize(inputs[i]!, cfg);
+    const b = performance.now();
+    const img = await decodeImage(bytes, { maxPixels: cfg.maxImagePixels });
+    const c = performance.now();
+    writeNormalized(resizedRgb(img, p), p, m.input.layout, batch, i);
+    const d = performance.now();
+    fetchMs += b - a; decodeMs += c - b; preprocessMs += d - c;
+  }
+  const e = performance.now();
+  const output = await backendFor(m, env).run(m, { data: batch, batch: inputs.length }, { wantEmbedding });
+  const f = performance.now();
+  const timings: Timings = { decode: r(decodeMs), preprocess: r(preprocessMs), inference: r(f - e), total: r(f - t0) };
+  if (inputs.some((x) => 'url' in x)) timings.fetch = r(fetchMs);
+  return { output, timings };
+}
+
+const r = (ms: number) => Math.round(ms * 100) / 100;

@@ -1,0 +1,126 @@
+import { ApiError } from '../errors';
+import { isForbiddenAddress, isForbiddenHostname, parseIPv4 } from './addresses';
+
+/** Resolves a hostname to IP addresses (injected so tests never touch real DNS). */
+export type Resolver = (host: string) => Promise<string[]>;
+
+export interface SafeFetchOptions {
+  fetch: typeof fetch;
+  resolve: Resolver;
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects: number;
+  allowHttp: boolean;
+}
+
+const IMAGE_TYPES = /^(image\/(jpeg|jpg|png|webp)|application\/octet-stream|binary\/octet-stream)\b/i;
+
+/**
+ * Fetches an image by URL without letting the URL reach anything private: every hop (the URL
+ * and each redirect target) is checked for scheme, port, hostname and resolved addresses
+ * BEFORE any connection is made. Bytes and time are capped.
+ */
+export async function safeFetchImage(raw: string, o: SafeFetchOptions): Promise<Uint8Array> {
+  const signal = AbortSignal.timeout(o.timeoutMs);
+  let url = await checkUrl(raw, o);
+  for (let hop = 0; ; hop++) {
+    let res: Response;
+    try {
+      res = await o.fetch(url.href, { redirect: 'manual', signal, headers: { accept: 'image/jpeg,image/png,image/webp' } });
+    } catch (e) {
+      const timedOut = signal.aborted;
+      throw new ApiError('url-fetch-failed', timedOut ? `Fetching the image timed out after ${o.timeoutMs} ms.` : 'The image URL could not be fetched.');
+    }
+    if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
+      await res.body?.cancel();
+      if (hop >= o.maxRedirects) throw new ApiError('url-fetch-failed', `More than ${o.maxRedirects} redirects.`);
+      url = await checkUrl(new URL(res.headers.get('location')!, url).href, o);
+      continue;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new ApiError('url-fetch-failed', `The image URL answered HTTP ${res.status}.`, { upstream_status: res.status });
+    }
+    const type = res.headers.get('content-type') ?? '';
+    if (!IMAGE_TYPES.test(type)) {
+      await res.body?.cancel();
+      throw new ApiError('unsupported-media-type', `The image URL served "${type.slice(0, 100) || 'no content type'}", not a JPEG, PNG or WebP image.`);
+    }
+    return readCapped(res, o.maxBytes, signal);
+  }
+}
+
+async function checkUrl(raw: string, o: SafeFetchOptions): Promise<URL> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ApiError('invalid-request', 'The "url" is not a valid absolute URL.');
+  }
+  const forbid = (why: string) => new ApiError('url-forbidden', why, { url: url.href.slice(0, 300) });
+  if (url.protocol !== 'https:' && !(o.allowHttp && url.protocol === 'http:')) throw forbid('Only https:// image URLs are allowed.');
+  if (url.username || url.password) throw forbid('URLs with credentials are not allowed.');
+  if (url.port !== '') throw forbid('Only the default port is allowed.');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (parseIPv4(host) !== null || host.includes(':')) {
+    if (isForbiddenAddress(host)) throw forbid('The URL points at a private, loopback, link-local or reserved address.');
+    return url;
+  }
+  if (isForbiddenHostname(host)) throw forbid(`The host "${host}" is internal.`);
+  let addresses: string[];
+  try {
+    addresses = await o.resolve(host);
+  } catch {
+    throw new ApiError('url-fetch-failed', `The host "${host}" could not be resolved.`);
+  }
+  if (addresses.length === 0) throw new ApiError('url-fetch-failed', `The host "${host}" has no addresses.`);
+  if (addresses.some(isForbiddenAddress)) throw forbid(`The host "${host}" resolves to a private or reserved address.`);
+  return url;
+}
+
+async function readCapped(res: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel();
+    throw new ApiError('payload-too-large', `The image at the URL is ${declared} bytes; the limit is ${maxBytes}.`);
+  }
+  const reader = res.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel();
+        throw new ApiError('payload-too-large', `The image at the URL exceeds ${maxBytes} bytes.`);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    throw new ApiError('url-fetch-failed', signal.aborted ? 'Fetching the image timed out.' : 'The image download failed.');
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) { out.set(c, off); off += c.byteLength; }
+  return out;
+}
+
+/** DNS over HTTPS (JSON API), A and AAAA. In production Cloudflare's resolver. */
+export function dohResolver(endpoint: string, fetchFn: typeof fetch, timeoutMs = 3000): Resolver {
+  return async (host) => {
+    const ask = async (type: 'A' | 'AAAA') => {
+      const res = await fetchFn(`${endpoint}?name=${encodeURIComponent(host)}&type=${type}`, {
+        headers: { accept: 'application/dns-json' }, signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!res.ok) throw new Error(`DoH ${res.status}`);
+      const body = (await res.json()) as { Answer?: Array<{ type: number; data: string }> };
+      const want = type === 'A' ? 1 : 28;
+      return (body.Answer ?? []).filter((a) => a.type === want).map((a) => a.data);
+    };
+    const [a, aaaa] = await Promise.all([ask('A'), ask('AAAA')]);
+    return [...a, ...aaaa];
+  };
+}
