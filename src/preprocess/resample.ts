@@ -30,9 +30,13 @@ interface Coeffs { start: Int32Array; size: Int32Array; weights: Float64Array; k
 function coefficients(inSize: number, outSize: number, from: number, count: number, interp: Interpolation): Coeffs {
   const scale = inSize / outSize;
   if (interp === 'nearest') {
-    // Pillow's NEAREST samples the source pixel under the output pixel's centre.
+    // Pillow's NEAREST samples the source pixel under the output pixel's centre, accumulating
+    // the coordinate step by step (ImagingScaleAffine); doing the same keeps ties identical.
     const start = new Int32Array(count);
-    for (let i = 0; i < count; i++) start[i] = Math.min(inSize - 1, Math.floor((from + i + 0.5) * scale));
+    let xo = scale * 0.5;
+    for (let i = 0; i < from + count; i++, xo += scale) {
+      if (i >= from) start[i - from] = Math.min(inSize - 1, Math.trunc(xo));
+    }
     return { start, size: new Int32Array(count).fill(1), weights: new Float64Array(count).fill(1), ksize: 1 };
   }
   const filter = FILTERS[interp];
