@@ -47,17 +47,17 @@ export function parseIPv6(input: string): number[] | null {
 
 function v6Forbidden(g: number[]): boolean {
   const allZero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
-  if (allZero(0, 8)) return true; // ::
-  if (allZero(0, 7) && g[7] === 1) return true; // ::1
   const embedded = (hi: number, lo: number) => v4Forbidden(((g[hi]! << 16) | g[lo]!) >>> 0);
-  if (allZero(0, 5) && g[5] === 0xffff) return embedded(6, 7); // ::ffff:a.b.c.d
-  if (allZero(0, 6)) return true; // deprecated IPv4-compatible
-  if (g[0] === 0x64 && g[1] === 0xff9b && allZero(2, 6)) return embedded(6, 7); // NAT64
+  if (allZero(0, 5) && g[5] === 0xffff) return embedded(6, 7); // ::ffff:a.b.c.d (IPv4-mapped)
+  if (g[0] === 0x64 && g[1] === 0xff9b && allZero(2, 6)) return embedded(6, 7); // NAT64 64:ff9b::/96
   const first = g[0]!;
-  if ((first & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local (incl. fd00:ec2::254)
-  if ((first & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
-  if ((first & 0xff00) === 0xff00) return true; // multicast
-  if (first === 0x2001 && g[1] === 0x0db8) return true; // documentation
+  // Everything outside global unicast 2000::/3 is refused: ::, ::1, IPv4-compatible ::a.b.c.d,
+  // SIIT ::ffff:0:a.b.c.d, discard 100::/64, local-use NAT64 64:ff9b:1::/48, unique local
+  // fc00::/7 (incl. fd00:ec2::254), link-local fe80::/10, multicast ff00::/8, unassigned space.
+  if ((first & 0xe000) !== 0x2000) return true;
+  if (first === 0x2001 && (g[1]! & 0xfe00) === 0) return true; // 2001::/23 IETF protocol assignments (Teredo, benchmarking, ORCHID)
+  if (first === 0x2001 && g[1] === 0x0db8) return true; // 2001:db8::/32 documentation
+  if (first === 0x3fff && (g[1]! & 0xf000) === 0) return true; // 3fff::/20 documentation
   if (first === 0x2002) return embedded(1, 2); // 6to4 carries an IPv4 address
   return false;
 }

@@ -2,7 +2,7 @@ import { ApiError } from '../errors';
 import { isForbiddenAddress, isForbiddenHostname, parseIPv4 } from './addresses';
 
 /** Resolves a hostname to IP addresses (injected so tests never touch real DNS). */
-export type Resolver = (host: string) => Promise<string[]>;
+export type Resolver = (host: string, signal?: AbortSignal) => Promise<string[]>;
 
 export interface SafeFetchOptions {
   fetch: typeof fetch;
@@ -22,7 +22,7 @@ const IMAGE_TYPES = /^(image\/(jpeg|jpg|png|webp)|application\/octet-stream|bina
  */
 export async function safeFetchImage(raw: string, o: SafeFetchOptions): Promise<Uint8Array> {
   const signal = AbortSignal.timeout(o.timeoutMs);
-  let url = await checkUrl(raw, o);
+  let url = await checkUrl(raw, o, signal);
   for (let hop = 0; ; hop++) {
     let res: Response;
     try {
@@ -34,7 +34,7 @@ export async function safeFetchImage(raw: string, o: SafeFetchOptions): Promise<
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       await res.body?.cancel();
       if (hop >= o.maxRedirects) throw new ApiError('url-fetch-failed', `More than ${o.maxRedirects} redirects.`);
-      url = await checkUrl(new URL(res.headers.get('location')!, url).href, o);
+      url = await checkUrl(new URL(res.headers.get('location')!, url).href, o, signal);
       continue;
     }
     if (!res.ok) {
@@ -50,7 +50,7 @@ export async function safeFetchImage(raw: string, o: SafeFetchOptions): Promise<
   }
 }
 
-async function checkUrl(raw: string, o: SafeFetchOptions): Promise<URL> {
+async function checkUrl(raw: string, o: SafeFetchOptions, signal: AbortSignal): Promise<URL> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -69,9 +69,9 @@ async function checkUrl(raw: string, o: SafeFetchOptions): Promise<URL> {
   if (isForbiddenHostname(host)) throw forbid(`The host "${host}" is internal.`);
   let addresses: string[];
   try {
-    addresses = await o.resolve(host);
+    addresses = await o.resolve(host, signal);
   } catch {
-    throw new ApiError('url-fetch-failed', `The host "${host}" could not be resolved.`);
+    throw new ApiError('url-fetch-failed', signal.aborted ? `Resolving "${host}" timed out after ${o.timeoutMs} ms.` : `The host "${host}" could not be resolved.`);
   }
   if (addresses.length === 0) throw new ApiError('url-fetch-failed', `The host "${host}" has no addresses.`);
   if (addresses.some(isForbiddenAddress)) throw forbid(`The host "${host}" resolves to a private or reserved address.`);
@@ -84,7 +84,8 @@ async function readCapped(res: Response, maxBytes: number, signal: AbortSignal):
     await res.body?.cancel();
     throw new ApiError('payload-too-large', `The image at the URL is ${declared} bytes; the limit is ${maxBytes}.`);
   }
-  const reader = res.body!.getReader();
+  if (!res.body) return new Uint8Array(0); // e.g. 204: no bytes, so no magic bytes: refused by the decoder
+  const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -110,10 +111,12 @@ async function readCapped(res: Response, maxBytes: number, signal: AbortSignal):
 
 /** DNS over HTTPS (JSON API), A and AAAA. In production Cloudflare's resolver. */
 export function dohResolver(endpoint: string, fetchFn: typeof fetch, timeoutMs = 3000): Resolver {
-  return async (host) => {
+  return async (host, outer) => {
+    // One deadline for the whole image fetch: the lookup ends when the caller's signal fires.
+    const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     const ask = async (type: 'A' | 'AAAA') => {
       const res = await fetchFn(`${endpoint}?name=${encodeURIComponent(host)}&type=${type}`, {
-        headers: { accept: 'application/dns-json' }, signal: AbortSignal.timeout(timeoutMs),
+        headers: { accept: 'application/dns-json' }, signal,
       });
       if (!res.ok) throw new Error(`DoH ${res.status}`);
       const body = (await res.json()) as { Answer?: Array<{ type: number; data: string }> };

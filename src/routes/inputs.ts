@@ -126,7 +126,8 @@ function decodeBase64(s: string): Uint8Array {
 }
 
 /** Resolves URL inputs to bytes through the SSRF-safe fetcher; bytes pass through. */
-export async function materialize(input: ImageInput, cfg: Config, fetchFn: typeof fetch = fetch): Promise<Uint8Array> {
+// workerd's fetch throws "Illegal invocation" unless called unbound, hence the arrow.
+export async function materialize(input: ImageInput, cfg: Config, fetchFn: typeof fetch = (i, init) => fetch(i, init)): Promise<Uint8Array> {
   if ('bytes' in input) return input.bytes;
   return safeFetchImage(input.url, {
     fetch: fetchFn,

@@ -38,7 +38,16 @@ export async function startWorker(o: WorkerOptions = {}) {
   return {
     mf,
     bucket,
-    fetch: (path: string, init?: RequestInit) => mf.dispatchFetch(`http://edge.test${path}`, init as never) as unknown as Promise<Response>,
+    fetch: async (path: string, init?: RequestInit) => {
+      // Node's FormData is not Miniflare's: serialise multipart bodies to bytes first.
+      if (init?.body instanceof FormData) {
+        const encoded = new Request('http://x', { method: 'POST', body: init.body });
+        const headers = new Headers(init.headers);
+        headers.set('content-type', encoded.headers.get('content-type')!);
+        init = { ...init, headers, body: new Uint8Array(await encoded.arrayBuffer()) };
+      }
+      return mf.dispatchFetch(`http://edge.test${path}`, init as never) as unknown as Promise<Response>;
+    },
     dispose: () => mf.dispose(),
   };
 }
