@@ -11,6 +11,16 @@ export interface Config {
   urlMaxRedirects: number;
   allowHttpUrls: boolean;
   dnsResolverUrl: string;
+  /** 'keys' (default; anything but 'off' fails closed) or 'off' behind your own gateway. */
+  authMode: 'keys' | 'off';
+  /** GET /v1/models*, /healthz, /readyz, /openapi.json and / without a key. */
+  publicReads: boolean;
+  /** Per-key token bucket: refill per minute (0 disables) and burst size. */
+  rateLimitPerMinute: number;
+  rateLimitBurst: number;
+  /** One JSON log line per request. */
+  requestLogs: boolean;
+  maxJsonDepth: number;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -29,5 +39,11 @@ export function configFrom(env: Env): Config {
     urlMaxRedirects: int(env.URL_MAX_REDIRECTS, 3),
     allowHttpUrls: env.ALLOW_HTTP_URLS === 'true',
     dnsResolverUrl: env.DNS_RESOLVER_URL || 'https://cloudflare-dns.com/dns-query',
+    authMode: env.AUTH_MODE === 'off' ? 'off' : 'keys',
+    publicReads: env.PUBLIC_READS === 'true',
+    rateLimitPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 600),
+    rateLimitBurst: Math.max(1, int(env.RATE_LIMIT_BURST, 120)),
+    requestLogs: env.REQUEST_LOGS !== 'false',
+    maxJsonDepth: Math.max(1, int(env.MAX_JSON_DEPTH, 32)),
   };
 }

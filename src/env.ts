@@ -10,6 +10,21 @@ export interface Env {
   URL_MAX_REDIRECTS?: string;
   ALLOW_HTTP_URLS?: string;
   DNS_RESOLVER_URL?: string;
+  /** API keys: KV key "sha256:<hex of the key>" -> {id, scopes, created} (src/auth/). */
+  API_KEYS?: KVNamespace;
+  /** Per-key token buckets (src/ratelimit/). Optional: absent -> no rate limiting. */
+  RATE_LIMITER?: DurableObjectNamespace<import('./ratelimit/limiter').RateLimiter>;
+  /** Request counters (src/observability/). Optional. */
+  ANALYTICS?: AnalyticsEngineDataset;
+  AUTH_MODE?: string;
+  PUBLIC_READS?: string;
+  DEV_API_KEY_HASH?: string;
+  RATE_LIMIT_PER_MINUTE?: string;
+  RATE_LIMIT_BURST?: string;
+  REQUEST_LOGS?: string;
+  MAX_JSON_DEPTH?: string;
+  /** Mounts /__bench/* measurement routes (npm run bench only). */
+  BENCH_ROUTES?: string;
 }
 
-export type AppEnv = { Bindings: Env; Variables: { requestId: string } };
+export type AppEnv = { Bindings: Env; Variables: { requestId: string; principal?: import('./auth/keys').Principal } };

@@ -18,6 +18,9 @@ export const PROBLEM_TYPES = {
   'url-fetch-failed': 422,
   'not-found': 404,
   'method-not-allowed': 405,
+  unauthorized: 401,
+  forbidden: 403,
+  'rate-limited': 429,
   'internal-error': 500,
 } as const;
 
@@ -37,6 +40,9 @@ const TITLES: Record<ProblemType, string> = {
   'url-fetch-failed': 'The image URL could not be fetched',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
+  unauthorized: 'A valid API key is required',
+  forbidden: 'The API key lacks the scope this route needs',
+  'rate-limited': 'Too many requests for this API key',
   'internal-error': 'Internal error',
 };
 

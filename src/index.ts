@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import { ApiError, handleError } from './errors';
 import { invalid } from './routes/inputs';
+import { registerBench } from './routes/bench';
 import { registerClassify } from './routes/classify';
 import { registerEmbed } from './routes/embed';
 import { registerHealth } from './routes/health';
@@ -25,6 +26,7 @@ export function createApp() {
   registerModels(app);
   registerClassify(app);
   registerEmbed(app);
+  registerBench(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -9,6 +9,13 @@ import { createSession, ort, type OrtSession } from './ort-runtime';
 const MAX_SESSIONS = 2;
 const sessions = new Map<string, Promise<OrtSession>>();
 
+/** Forgets a model's cached session (benchmarks measure cold loads with it). */
+export function dropSession(m: Manifest): void {
+  const key = `${m.id}@${m.onnx.sha256}`;
+  sessions.get(key)?.then((s) => s.release()).catch(() => undefined);
+  sessions.delete(key);
+}
+
 /** Edge backend: onnxruntime-web (WASM, one thread, SIMD) in this isolate. */
 export class OrtWasmBackend implements Backend {
   readonly name = 'edge-wasm';

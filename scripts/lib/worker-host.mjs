@@ -1,0 +1,50 @@
+// Runs the built Worker (dist/, from `wrangler deploy --dry-run`) in workerd through
+// Miniflare, with R2 seeded from the repo's model folders. Shared by tests and benchmarks.
+// Outbound fetches from the Worker go to `outbound` (default: refused), never the network.
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Miniflare, Response as MfResponse } from 'miniflare';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { ROOT, discoverModels, publishToBucket } from './local-models.mjs';
+
+export function buildWorker() {
+  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', 'dist'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export async function startWorker(o = {}) {
+  const dist = join(ROOT, 'dist');
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, 'wrangler.toml'));
+  const wasm = readdirSync(dist).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm', path: join(dist, f) }));
+  const mf = new Miniflare({
+    modulesRoot: dist,
+    modules: [{ type: 'ESModule', path: join(dist, 'index.js') }, ...wasm],
+    compatibilityDate: workerOptions.compatibilityDate,
+    compatibilityFlags: workerOptions.compatibilityFlags,
+    bindings: { ...workerOptions.bindings, ...o.vars },
+    r2Buckets: { MODELS: 'edge-vit-models' },
+    outboundService: o.outbound ?? (() => new MfResponse('outbound network is disabled here', { status: 599 })),
+    ...(o.port !== undefined ? { port: o.port, host: '127.0.0.1' } : {}),
+    ...o.miniflare,
+  });
+  const url = await mf.ready;
+  const bucket = await mf.getR2Bucket('MODELS');
+  const models = discoverModels().filter((m) => !o.models || o.models.includes(m.manifest.id));
+  await publishToBucket(bucket, models);
+  return {
+    mf,
+    bucket,
+    url,
+    fetch: async (path, init) => {
+      // Node's FormData is not Miniflare's: serialise multipart bodies to bytes first.
+      if (init?.body instanceof FormData) {
+        const encoded = new Request('http://x', { method: 'POST', body: init.body });
+        const headers = new Headers(init.headers);
+        headers.set('content-type', encoded.headers.get('content-type'));
+        init = { ...init, headers, body: new Uint8Array(await encoded.arrayBuffer()) };
+      }
+      return mf.dispatchFetch(`http://edge.test${path}`, init);
+    },
+    dispose: () => mf.dispose(),
+  };
+}

@@ -1,0 +1,60 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { configFrom } from '../config';
+import type { AppEnv } from '../env';
+import { ApiError } from '../errors';
+import { decodeImage } from '../images/decode';
+import { dropSession, OrtWasmBackend } from '../inference/ort-wasm';
+import { getManifest } from '../models/registry';
+import { resizedRgb, writeNormalized } from '../preprocess/tensor';
+
+/**
+ * Measurement hooks for `npm run bench`, mounted only when BENCH_ROUTES=true (never in
+ * wrangler.toml). They time work inside the isolate that cannot be isolated from outside.
+ */
+export function registerBench(app: OpenAPIHono<AppEnv>) {
+  app.use('/__bench/*', async (c, next) => {
+    if (c.env.BENCH_ROUTES !== 'true') throw new ApiError('not-found', 'No such route.');
+    await next();
+  });
+
+  // R2 read + sha256 verify + session creation, with the session cache emptied first.
+  app.post('/__bench/cold', async (c) => {
+    const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
+    dropSession(m);
+    const t = performance.now();
+    await new OrtWasmBackend(c.env.MODELS).session(m);
+    return c.json({ ms: performance.now() - t });
+  });
+
+  // Raw session.run on a zero tensor, n times.
+  app.post('/__bench/run', async (c) => {
+    const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
+    const n = Number(c.req.query('n') ?? 20);
+    const backend = new OrtWasmBackend(c.env.MODELS);
+    const input = { data: new Float32Array(3 * m.preprocess.size ** 2), batch: 1 };
+    await backend.run(m, input, { wantEmbedding: false });
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await backend.run(m, input, { wantEmbedding: false });
+      ms.push(performance.now() - t);
+    }
+    return c.json({ ms });
+  });
+
+  // Decode + preprocess of the posted image, n times.
+  app.post('/__bench/preprocess', async (c) => {
+    const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
+    const n = Number(c.req.query('n') ?? 20);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const out = new Float32Array(3 * m.preprocess.size ** 2);
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      const img = await decodeImage(bytes, { maxPixels: 1e8 });
+      writeNormalized(resizedRgb(img, m.preprocess), m.preprocess, m.input.layout, out, 0);
+      ms.push(performance.now() - t);
+    }
+    return c.json({ ms });
+  });
+}
