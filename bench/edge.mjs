@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// npm run bench [-- --model ID] [--n 40]
+// The edge path in workerd, one process, same model and image for every row:
+// raw session.run, decode+preprocess, end-to-end POST /v1/classify, cold start, memory.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildWorker, startWorker } from '../scripts/lib/worker-host.mjs';
+import { SHARED_DIR, discoverModels } from '../scripts/lib/local-models.mjs';
+import { registerSqueezenet } from '../scripts/seed-local.mjs';
+import { fmt, median, quantile, table, workerdMemory } from './stats.mjs';
+
+const { values: a } = parseArgs({ options: { model: { type: 'string', multiple: true }, n: { type: 'string', default: '40' }, image: { type: 'string' } } });
+const n = Number(a.n);
+const imagePath = a.image ?? join(SHARED_DIR, 'images', 'n01440764_tench.JPEG');
+const jpeg = new Uint8Array(readFileSync(imagePath));
+
+buildWorker();
+await registerSqueezenet();
+const available = discoverModels().map((m) => m.manifest);
+const ids = a.model ?? available.filter((m) => m.tier === 'edge').map((m) => m.id);
+
+const rows = [];
+for (const id of ids) {
+  const before = (() => { return null; })();
+  const w = await startWorker({ models: [id], vars: { BENCH_ROUTES: 'true', DEFAULT_MODEL: id } });
+  try {
+    const base = workerdMemory();
+    const post = async (path, body, type = 'image/jpeg') => {
+      const res = await w.fetch(path, { method: 'POST', body, headers: { 'content-type': type } });
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    const cold = [];
+    for (let i = 0; i < 5; i++) cold.push((await post(`/__bench/cold?model=${id}`, '')).ms);
+    const raw = (await post(`/__bench/run?model=${id}&n=${n}`, '')).ms;
+    const prep = (await post(`/__bench/preprocess?model=${id}&n=${Math.min(n, 20)}`, jpeg)).ms;
+    await post(`/v1/classify?model=${id}`, jpeg); // warm
+    const e2e = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await post(`/v1/classify?model=${id}`, jpeg);
+      e2e.push(performance.now() - t);
+    }
+    const mem = workerdMemory();
+    rows.push([id, fmt(median(raw)), fmt(quantile(raw, 0.95)), fmt(median(prep)), fmt(median(e2e)), fmt(quantile(e2e, 0.95)),
+      fmt(median(e2e) / median(raw), 2), fmt(median(cold), 0), fmt(base.rss, 0), fmt(mem.peak, 0)]);
+    console.error(`${id}: done`);
+  } finally {
+    await w.dispose();
+  }
+}
+
+console.log(`\nEdge path in workerd (onnxruntime-web WASM, 1 thread, SIMD), image ${imagePath.split('/').pop()}, n=${n}, ms\n`);
+console.log(table(['model', 'raw run p50', 'raw p95', 'decode+prep p50', 'e2e p50', 'e2e p95', 'e2e/raw', 'cold start', 'workerd RSS idle MiB', 'workerd peak MiB'], rows));
+console.log('\nraw: session.run inside the isolate; e2e: POST /v1/classify measured by the client over Miniflare (includes HTTP, decode, preprocess, postprocess);');
+console.log('cold start: R2 read + sha256 verify + session create inside the isolate; memory: VmRSS/VmHWM of the workerd process (whole runtime, not one isolate).');
