@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { ROOT, SHARED_DIR, discoverModels, publishToBucket } from './lib/local-models.mjs';
 import { registerModel } from './lib/register.mjs';
+import { seedDevKeyLocal } from './keys.mjs';
 
 export const R2_PERSIST = join(ROOT, '.wrangler', 'state', 'v3', 'r2');
 export const BUCKET = 'edge-vit-models';
@@ -39,4 +40,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   await registerSqueezenet();
   const ids = await publishLocal();
   console.log(`seeded local R2 (${R2_PERSIST}) with ${ids.length} models: ${ids.join(', ')}`);
+  const devKey = await seedDevKeyLocal();
+  console.log(`seeded local KV API_KEYS with the dev key: Authorization: Bearer ${devKey} (local only; see SECURITY.md)`);
 }

@@ -21,6 +21,12 @@ export interface Config {
   /** One JSON log line per request. */
   requestLogs: boolean;
   maxJsonDepth: number;
+  /** Heavy tier: OIP v2 base URL, per-attempt timeout, retries, circuit breaker. */
+  containerUrl: string;
+  containerTimeoutMs: number;
+  containerRetries: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -39,6 +45,11 @@ export function configFrom(env: Env): Config {
     urlMaxRedirects: int(env.URL_MAX_REDIRECTS, 3),
     allowHttpUrls: env.ALLOW_HTTP_URLS === 'true',
     dnsResolverUrl: env.DNS_RESOLVER_URL || 'https://cloudflare-dns.com/dns-query',
+    containerUrl: env.CONTAINER_URL ?? '',
+    containerTimeoutMs: int(env.CONTAINER_TIMEOUT_MS, 15000),
+    containerRetries: int(env.CONTAINER_RETRIES, 1),
+    breakerThreshold: Math.max(1, int(env.BREAKER_THRESHOLD, 3)),
+    breakerCooldownMs: int(env.BREAKER_COOLDOWN_MS, 15000),
     authMode: env.AUTH_MODE === 'off' ? 'off' : 'keys',
     publicReads: env.PUBLIC_READS === 'true',
     rateLimitPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 600),

@@ -23,6 +23,14 @@ export interface Env {
   RATE_LIMIT_BURST?: string;
   REQUEST_LOGS?: string;
   MAX_JSON_DEPTH?: string;
+  /** Open Inference Protocol v2 base URL for heavy-tier models (the container, Triton, KServe). */
+  CONTAINER_URL?: string;
+  CONTAINER_TIMEOUT_MS?: string;
+  CONTAINER_RETRIES?: string;
+  BREAKER_THRESHOLD?: string;
+  BREAKER_COOLDOWN_MS?: string;
+  /** Durable Object fronting the companion container (production environment only). */
+  HEAVY_CONTAINER?: DurableObjectNamespace;
   /** Mounts /__bench/* measurement routes (npm run bench only). */
   BENCH_ROUTES?: string;
 }

@@ -1,6 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import { ApiError, handleError } from './errors';
+import { authenticate } from './auth/middleware';
+import { observe } from './observability/middleware';
+import { rateLimit } from './ratelimit/middleware';
 import { invalid } from './routes/inputs';
 import { registerBench } from './routes/bench';
 import { registerClassify } from './routes/classify';
@@ -21,6 +24,8 @@ export function createApp() {
     await next();
     c.header('x-request-id', id);
   });
+  // Security spine (src/observability, src/auth, src/ratelimit): log every request, then key + scope, then per-key budget.
+  app.use('*', observe(), authenticate(), rateLimit());
 
   registerHealth(app);
   registerModels(app);
@@ -40,6 +45,11 @@ export function createApp() {
 
 const app = createApp();
 
+export { HeavyContainer } from './inference/heavy-container';
+
 export default {
   fetch: app.fetch,
 } satisfies ExportedHandler<AppEnv['Bindings']>;
+
+// Durable Object classes must be exported by the main module (wrangler.toml durable_objects).
+export { RateLimiter } from './ratelimit/limiter';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Miniflare, Response as MfResponse } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { ROOT, discoverModels, publishToBucket } from './local-models.mjs';
+import { DEV_API_KEY, DEV_KEY_ID, SCOPES, seedKeys } from '../keys.mjs';
 
 export function buildWorker() {
   execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', 'dist'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -26,16 +27,32 @@ export async function startWorker(o = {}) {
     outboundService: o.outbound ?? (() => new MfResponse('outbound network is disabled here', { status: 599 })),
     ...(o.port !== undefined ? { port: o.port, host: '127.0.0.1' } : {}),
     ...o.miniflare,
+    // API keys, per-key rate limiter and counters (src/auth, src/ratelimit, src/observability);
+    // merged so that o.miniflare can add namespaces of its own.
+    kvNamespaces: { API_KEYS: 'api-keys', ...o.miniflare?.kvNamespaces },
+    durableObjects: { RATE_LIMITER: { className: 'RateLimiter', useSQLite: true }, ...o.miniflare?.durableObjects },
+    analyticsEngineDatasets: { ANALYTICS: { dataset: 'edge_vit_requests' }, ...o.miniflare?.analyticsEngineDatasets },
   });
   const url = await mf.ready;
   const bucket = await mf.getR2Bucket('MODELS');
   const models = discoverModels().filter((m) => !o.models || o.models.includes(m.manifest.id));
   await publishToBucket(bucket, models);
+  // The dev key (all scopes; a bucket large enough that no suite meets it) plus o.keys.
+  const keys = await mf.getKVNamespace('API_KEYS');
+  await seedKeys(keys, [{ key: DEV_API_KEY, id: DEV_KEY_ID, scopes: SCOPES, rate_limit: { per_minute: 1e6, burst: 1e5 } }, ...(o.keys ?? [])]);
   return {
     mf,
     bucket,
     url,
+    keys,
+    // Sends "authorization: Bearer <dev key>" unless init has its own authorization header or auth: false.
     fetch: async (path, init) => {
+      if (init?.auth === false || !new Headers(init?.headers).has('authorization')) {
+        const { auth, ...rest } = init ?? {};
+        const headers = new Headers(rest.headers);
+        if (auth !== false) headers.set('authorization', `Bearer ${DEV_API_KEY}`);
+        init = { ...rest, headers };
+      }
       // Node's FormData is not Miniflare's: serialise multipart bodies to bytes first.
       if (init?.body instanceof FormData) {
         const encoded = new Request('http://x', { method: 'POST', body: init.body });

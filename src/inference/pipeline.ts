@@ -2,6 +2,8 @@ import type { Config } from '../config';
 import type { Env } from '../env';
 import { decodeImage } from '../images/decode';
 import type { Manifest } from '../models/manifest';
+import { ApiError } from '../errors';
+import { getManifest, listManifests } from '../models/registry';
 import { resizedRgb, writeNormalized } from '../preprocess/tensor';
 import type { ImageInput } from '../routes/inputs';
 import { materialize } from '../routes/inputs';
@@ -40,3 +42,28 @@ export async function runPipeline(env: Env, cfg: Config, m: Manifest, inputs: Im
 }
 
 const r = (ms: number) => Math.round(ms * 100) / 100;
+
+export interface FallbackReport { from: string; to: string; reason: string }
+
+/**
+ * runPipeline, plus the opt-in `fallback=edge`: when a heavy model is unavailable, serve the
+ * request with an edge model of the same family and label set, and say so in the response.
+ */
+export async function runWithFallback(env: Env, cfg: Config, m: Manifest, inputs: ImageInput[], wantEmbedding: boolean, fallback: 'none' | 'edge') {
+  try {
+    return { manifest: m, ...(await runPipeline(env, cfg, m, inputs, wantEmbedding)), fallback: null as FallbackReport | null };
+  } catch (e) {
+    if (fallback !== 'edge' || m.tier !== 'heavy' || !(e instanceof ApiError) || e.type !== 'model-unavailable') throw e;
+    const edge = await edgeFallbackFor(env, m);
+    if (!edge) throw e;
+    const result = await runPipeline(env, cfg, edge, inputs, wantEmbedding);
+    return { manifest: edge, ...result, fallback: { from: m.id, to: edge.id, reason: e.detail } };
+  }
+}
+
+async function edgeFallbackFor(env: Env, m: Manifest): Promise<Manifest | null> {
+  if (m.fallback) return getManifest(env.MODELS, m.fallback).catch(() => null);
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const all = await listManifests(env.MODELS);
+  return all.find((x) => x.tier === 'edge' && x.family === m.family && same(x.labels, m.labels)) ?? null;
+}

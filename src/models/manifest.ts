@@ -42,6 +42,8 @@ export const ManifestSchema = z.object({
   metrics: z.record(z.string(), z.unknown()).optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   params: z.number().int().optional(),
+  /** Edge model to use when this (heavy) model is unavailable and the client asked for fallback=edge. */
+  fallback: z.string().optional(),
   source: z.string().optional(),
   license: z.string().optional(),
 }).passthrough();

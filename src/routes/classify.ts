@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { configFrom } from '../config';
 import type { AppEnv } from '../env';
-import { runPipeline } from '../inference/pipeline';
+import { runWithFallback } from '../inference/pipeline';
 import { getManifest } from '../models/registry';
 import { softmax, topK } from '../postprocess/classify';
 import { parseImageRequest } from './inputs';
@@ -23,14 +23,14 @@ export function registerClassify(app: OpenAPIHono<AppEnv>) {
   app.post(route.path, async (c) => {
     const cfg = configFrom(c.env);
     const { images, options } = await parseImageRequest(c, cfg, ClassifyOptions);
-    const m = await getManifest(c.env.MODELS, options.model ?? cfg.defaultModel);
-    const { output, timings } = await runPipeline(c.env, cfg, m, images, false);
+    const requested = await getManifest(c.env.MODELS, options.model ?? cfg.defaultModel);
+    const { manifest: m, output, timings, fallback } = await runWithFallback(c.env, cfg, requested, images, false, options.fallback);
     const results = images.map((_, i) => {
       const row = output.logits.subarray(i * output.classes, (i + 1) * output.classes);
       const scores = m.outputs.kind === 'logits' ? softmax(row) : row;
       return { predictions: topK(scores, m.labels, options.top_k, options.threshold) };
     });
-    return c.json({ model: modelRef(m), backend: output.backend, results, timings_ms: timings });
+    return c.json({ model: modelRef(m), backend: output.backend, ...(fallback ? { fallback } : {}), results, timings_ms: timings });
   });
 }
 

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { configFrom } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { runPipeline } from '../inference/pipeline';
+import { runWithFallback } from '../inference/pipeline';
 import { getManifest } from '../models/registry';
 import { float32ToBase64, l2Normalize } from '../postprocess/embedding';
 import { modelRef } from './classify';
@@ -24,9 +24,9 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>) {
   app.post(route.path, async (c) => {
     const cfg = configFrom(c.env);
     const { images, options } = await parseImageRequest(c, cfg, EmbedOptions);
-    const m = await getManifest(c.env.MODELS, options.model ?? cfg.defaultModel);
-    if (!m.outputs.embedding) throw new ApiError('embedding-unsupported', `The model "${m.id}" exposes no embedding output.`);
-    const { output, timings } = await runPipeline(c.env, cfg, m, images, true);
+    const requested = await getManifest(c.env.MODELS, options.model ?? cfg.defaultModel);
+    if (!requested.outputs.embedding) throw new ApiError('embedding-unsupported', `The model "${requested.id}" exposes no embedding output.`);
+    const { manifest: m, output, timings, fallback } = await runWithFallback(c.env, cfg, requested, images, true, options.fallback);
     const dim = output.embeddingDim;
     const results = images.map((_, i) => {
       const raw = output.embedding!.subarray(i * dim, (i + 1) * dim);
@@ -36,6 +36,6 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>) {
         dim, normalized: options.normalize, encoding: options.encoding,
       };
     });
-    return c.json({ model: modelRef(m), backend: output.backend, results, timings_ms: timings });
+    return c.json({ model: modelRef(m), backend: output.backend, ...(fallback ? { fallback } : {}), results, timings_ms: timings });
   });
 }

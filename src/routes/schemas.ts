@@ -8,12 +8,14 @@ export const ClassifyOptions = z.object({
   model: z.string().max(100).optional().openapi({ description: 'Model id (GET /v1/models); default: the embedded default model' }),
   top_k: num(z.number().int().min(1).max(100)).default(5).openapi({ description: '1..100, default 5' }),
   threshold: num(z.number().min(0).max(1)).default(0).openapi({ description: 'Minimum probability, 0..1' }),
+  fallback: z.enum(['none', 'edge']).default('none').openapi({ description: 'edge: if a heavy model is unavailable, answer with the edge model of the same family (reported in the response)' }),
 });
 
 export const EmbedOptions = z.object({
   model: z.string().max(100).optional(),
   normalize: boolish.default(true).openapi({ description: 'L2-normalise the embedding (default true)' }),
   encoding: z.enum(['float', 'base64']).default('float').openapi({ description: 'base64: little-endian float32 bytes' }),
+  fallback: z.enum(['none', 'edge']).default('none'),
 });
 
 export const JsonImageBody = z.object({
@@ -24,9 +26,12 @@ export const JsonImageBody = z.object({
 export const ModelRef = z.object({ id: z.string(), family: z.string(), variant: z.string(), version: z.string() });
 export const Timings = z.object({ decode: z.number(), preprocess: z.number(), inference: z.number(), total: z.number() });
 
+export const Fallback = z.object({ from: z.string(), to: z.string(), reason: z.string() }).nullable();
+
 export const ClassifyResponse = z.object({
   model: ModelRef,
   backend: z.string(),
+  fallback: Fallback.optional(),
   results: z.array(z.object({ predictions: z.array(z.object({ label: z.string(), index: z.number().int(), score: z.number() })) })),
   timings_ms: Timings,
 }).openapi('ClassifyResponse');
@@ -34,6 +39,7 @@ export const ClassifyResponse = z.object({
 export const EmbedResponse = z.object({
   model: ModelRef,
   backend: z.string(),
+  fallback: Fallback.optional(),
   results: z.array(z.object({ embedding: z.union([z.array(z.number()), z.string()]), dim: z.number().int(), normalized: z.boolean(), encoding: z.enum(['float', 'base64']) })),
   timings_ms: Timings,
 }).openapi('EmbedResponse');

@@ -16,14 +16,22 @@ export interface WorkerOptions {
   port?: number;
   /** Extra Miniflare options (D1, Queues, KV, Durable Objects...). */
   miniflare?: Record<string, unknown>;
+  /** Extra API keys to seed (the dev key is always seeded, all scopes). */
+  keys?: Array<{ key: string; id: string; scopes: string[]; rate_limit?: { per_minute: number; burst: number } }>;
 }
 
 export interface TestWorker {
   mf: Miniflare;
   bucket: R2Bucket;
   url: URL;
-  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The API_KEYS namespace (keys are stored as "sha256:<hex>"). */
+  keys: Awaited<ReturnType<Miniflare['getKVNamespace']>>;
+  /** Adds `authorization: Bearer <DEV_API_KEY>` unless init has its own authorization header or `auth: false`. */
+  fetch(path: string, init?: RequestInit & { auth?: boolean }): Promise<Response>;
   dispose(): Promise<void>;
 }
 
 export const startWorker = (o: WorkerOptions = {}): Promise<TestWorker> => start(o);
+
+/** The documented local development key (scripts/keys.mjs): seeded into every test worker's KV. */
+export const DEV_API_KEY = 'edge-vit-dev-key';

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project's tests and model tooling need (idempotent).
+# PIL is the preprocessing reference; torch/onnx build and check the model zoo.
+set -euo pipefail
+PKGS=(python3-pil python3-numpy python3-torch python3-torchvision python3-onnx python3-pytest)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "system packages ready: ${PKGS[*]}"
