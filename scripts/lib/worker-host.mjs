@@ -22,7 +22,8 @@ export async function startWorker(o = {}) {
     modules: [{ type: 'ESModule', path: join(dist, 'index.js') }, ...wasm],
     compatibilityDate: workerOptions.compatibilityDate,
     compatibilityFlags: workerOptions.compatibilityFlags,
-    bindings: { ...workerOptions.bindings, ...o.vars },
+    // Request log lines off unless asked for (vars: { REQUEST_LOGS: 'true' }): they would drown test output.
+    bindings: { ...workerOptions.bindings, REQUEST_LOGS: 'false', ...o.vars },
     r2Buckets: { MODELS: 'edge-vit-models' },
     outboundService: o.outbound ?? (() => new MfResponse('outbound network is disabled here', { status: 599 })),
     ...(o.port !== undefined ? { port: o.port, host: '127.0.0.1' } : {}),
