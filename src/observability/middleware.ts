@@ -49,6 +49,7 @@ export function observe(): MiddlewareHandler<AppEnv> {
     await next();
     try {
       const cfg = configFrom(c.env);
+      if (c.res.status >= 400) await drainUnread(c.req.raw, Math.max(cfg.maxBodyBytes, cfg.maxJsonBytes));
       const res = c.res;
       const route = routeName(c.req.path);
       const type = res.headers.get('content-type') ?? '';
@@ -99,4 +100,28 @@ export function observe(): MiddlewareHandler<AppEnv> {
       console.error(JSON.stringify({ level: 'error', msg: 'request logging failed', error: String(e) }));
     }
   };
+}
+
+/**
+ * A request refused before its body was read (401, 403, 429, 413 from Content-Length...) still
+ * has the body in flight. Answering and closing then resets the connection under a client that
+ * is still sending, and it may never see the answer. Reading and discarding up to `cap` bytes
+ * first lets the client receive the problem response; past the cap we stop and let it reset.
+ */
+export async function drainUnread(req: Request, cap: number): Promise<void> {
+  if (!req.body || req.bodyUsed) return;
+  const declared = Number(req.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > cap) return;
+  const reader = req.body.getReader();
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      total += value.byteLength;
+      if (total > cap) { await reader.cancel(); return; }
+    }
+  } catch {
+    // The client went away; nothing to do.
+  }
 }
