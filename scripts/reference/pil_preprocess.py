@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Reference preprocessing with PIL (what timm/torchvision eval transforms do), for tests.
 
-Usage: pil_preprocess.py <image> <size> <crop_pct> <bilinear|bicubic|nearest> <out_prefix>
-Writes <out_prefix>.src.rgb (the decoded, EXIF-transposed RGB; first 8 bytes: width, height
-as uint32 LE) and <out_prefix>.crop.rgb (resize shortest edge to floor(size/crop_pct) ->
-centre crop size x size, raw RGB).
+Usage: pil_preprocess.py <size> <crop_pct> <bilinear|bicubic|nearest> <out_dir> <image>...
+For each image writes <out_dir>/<name>.src.rgb (the decoded, EXIF-transposed RGB; first
+8 bytes: width, height as uint32 LE) and <out_dir>/<name>.crop.rgb (resize the shortest edge
+to floor(size/crop_pct), centre crop size x size, raw RGB).
 """
 import math
+import os
 import struct
 import sys
 
@@ -15,8 +16,7 @@ from PIL import Image, ImageOps
 FILTERS = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "nearest": Image.NEAREST}
 
 
-def main(path, size, crop_pct, interp, out):
-    size, crop_pct = int(size), float(crop_pct)
+def preprocess(path, size, crop_pct, interp, out):
     img = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
     w, h = img.size
     with open(out + ".src.rgb", "wb") as f:
@@ -31,10 +31,15 @@ def main(path, size, crop_pct, interp, out):
     resized = img.resize((nw, nh), FILTERS[interp])
     left = int(round((nw - size) / 2.0))
     top = int(round((nh - size) / 2.0))
-    crop = resized.crop((left, top, left + size, top + size))
     with open(out + ".crop.rgb", "wb") as f:
-        f.write(crop.tobytes())
+        f.write(resized.crop((left, top, left + size, top + size)).tobytes())
+
+
+def main(size, crop_pct, interp, out_dir, *images):
+    os.makedirs(out_dir, exist_ok=True)
+    for path in images:
+        preprocess(path, int(size), float(crop_pct), interp, os.path.join(out_dir, os.path.basename(path)))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:])

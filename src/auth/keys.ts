@@ -101,7 +101,13 @@ export async function lookupKey(store: KeyStore, token: string, now = Date.now()
   if (hit && hit.until > now) return hit.rec;
   // The secret itself is never compared: KV is addressed by its hash, so lookup timing depends
   // only on a one-way function of the key and reveals nothing an attacker can build on.
-  const raw = await store.kv.get(KV_PREFIX + hash, { type: 'json', cacheTtl: 60 });
+  const text = await store.kv.get(KV_PREFIX + hash, { type: 'text', cacheTtl: 60 });
+  let raw: unknown = null;
+  try {
+    raw = text === null ? null : JSON.parse(text);
+  } catch {
+    console.error(JSON.stringify({ level: 'error', msg: 'API_KEYS record is not JSON; treated as no key', key: `${KV_PREFIX}${hash.slice(0, 12)}…` }));
+  }
   const rec = parseRecord(raw);
   if (rec) {
     if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);

@@ -1,8 +1,8 @@
 /**
- * Separable resampling that follows Pillow's `Image.resize` (the reference most image models
- * were trained with): antialiased when downscaling (the filter support widens with the scale),
- * horizontal pass first, 8-bit rounding between passes. Only the output window that survives
- * the centre crop is computed.
+ * Separable resampling that reproduces Pillow's `Image.resize` bit for bit (the reference most
+ * image models were trained with): antialiased when downscaling (the filter support widens
+ * with the scale), horizontal pass first, Pillow's 22-bit fixed-point coefficients and 8-bit
+ * rounding between passes. Only the output window that survives the centre crop is computed.
  */
 import type { RgbaImage } from '../images/types';
 
@@ -25,7 +25,12 @@ const FILTERS: Record<Exclude<Interpolation, 'nearest'>, Filter> = {
 };
 
 /** For each output index in [from, from+count): first source index and normalised weights. */
-interface Coeffs { start: Int32Array; size: Int32Array; weights: Float64Array; ksize: number }
+interface Coeffs { start: Int32Array; size: Int32Array; weights: Int32Array; ksize: number }
+
+/** Pillow's PRECISION_BITS for 8-bit images: 32 - 8 - 2. */
+const PRECISION_BITS = 22;
+const ONE = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
 
 function coefficients(inSize: number, outSize: number, from: number, count: number, interp: Interpolation): Coeffs {
   const scale = inSize / outSize;
@@ -37,7 +42,7 @@ function coefficients(inSize: number, outSize: number, from: number, count: numb
     for (let i = 0; i < from + count; i++, xo += scale) {
       if (i >= from) start[i - from] = Math.min(inSize - 1, Math.trunc(xo));
     }
-    return { start, size: new Int32Array(count).fill(1), weights: new Float64Array(count).fill(1), ksize: 1 };
+    return { start, size: new Int32Array(count).fill(1), weights: new Int32Array(count).fill(ONE), ksize: 1 };
   }
   const filter = FILTERS[interp];
   const filterscale = Math.max(scale, 1);
@@ -45,25 +50,31 @@ function coefficients(inSize: number, outSize: number, from: number, count: numb
   const ksize = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(count);
   const size = new Int32Array(count);
-  const weights = new Float64Array(count * ksize);
+  const weights = new Int32Array(count * ksize);
+  const ss = 1 / filterscale;
+  const k = new Float64Array(ksize);
   for (let i = 0; i < count; i++) {
     const center = (from + i + 0.5) * scale;
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
     const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
     let total = 0;
     for (let x = 0; x < xmax; x++) {
-      const w = filter.f((x + xmin - center + 0.5) / filterscale);
-      weights[i * ksize + x] = w;
-      total += w;
+      k[x] = filter.f((x + xmin - center + 0.5) * ss);
+      total += k[x]!;
     }
-    if (total !== 0) for (let x = 0; x < xmax; x++) weights[i * ksize + x]! /= total;
+    for (let x = 0; x < xmax; x++) {
+      const w = total !== 0 ? k[x]! / total : k[x]!;
+      // Pillow's normalize_coeffs_8bpc: round half away from zero into fixed point.
+      weights[i * ksize + x] = Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE);
+    }
     start[i] = xmin;
     size[i] = xmax;
   }
   return { start, size, weights, ksize };
 }
 
-const clip8 = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
+/** Pillow's clip8: the fixed-point sum (which started at HALF, for rounding) to 0..255. */
+const clip8 = (v: number) => (v >= ONE * 256 ? 255 : v <= 0 ? 0 : Math.floor(v / ONE));
 
 export interface Window { x: number; y: number; width: number; height: number }
 
@@ -92,7 +103,7 @@ export function resizeWindow(img: RgbaImage, outW: number, outH: number, win: Wi
       const s = cx.start[i]!;
       const n = cx.size[i]!;
       const wo = i * cx.ksize;
-      let R = 0, G = 0, B = 0;
+      let R = HALF, G = HALF, B = HALF;
       for (let k = 0; k < n; k++) {
         const w = cx.weights[wo + k]!;
         const p = srow + (s + k) * 4;
@@ -110,7 +121,7 @@ export function resizeWindow(img: RgbaImage, outW: number, outH: number, win: Wi
     const n = cy.size[j]!;
     const wo = j * cy.ksize;
     for (let c = 0; c < stride; c++) {
-      let acc = 0;
+      let acc = HALF;
       for (let k = 0; k < n; k++) acc += tmp[(s + k) * stride + c]! * cy.weights[wo + k]!;
       out[j * stride + c] = clip8(acc);
     }

@@ -1,30 +1,18 @@
 // Preprocessing parity with PIL (the reference most image models were trained with), on the
 // real photos in ../shared/images. Resampling is compared on identical decoded pixels (PIL's
 // decode) so the two error sources are measured separately: resampling here, decoding below.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resizedRgb, toFloat16, fromFloat16, writeNormalized, plan } from '../../src/preprocess/tensor';
 import type { Preprocess } from '../../src/models/manifest';
 import { decodeForTest } from '../support/node-codecs';
+import { pilReference } from '../support/pil';
 // @ts-ignore
 import { SHARED_DIR } from '../../scripts/lib/local-models.mjs';
 
-const PY = process.env.PYTHON ?? '/usr/bin/python3';
 const photos = readdirSync(join(SHARED_DIR, 'images')).filter((f) => /\.jpe?g$/i.test(f)).sort();
-const tmp = mkdtempSync(join(tmpdir(), 'pil-'));
-
-function pil(path: string, size: number, crop: number, interp: string) {
-  const out = join(tmp, 'ref');
-  execFileSync(PY, ['scripts/reference/pil_preprocess.py', path, String(size), String(crop), interp, out]);
-  const src = readFileSync(out + '.src.rgb');
-  const w = src.readUInt32LE(0), h = src.readUInt32LE(4);
-  const rgba = new Uint8Array(w * h * 4);
-  for (let i = 0, j = 8; i < rgba.length; i += 4, j += 3) { rgba[i] = src[j]!; rgba[i + 1] = src[j + 1]!; rgba[i + 2] = src[j + 2]!; rgba[i + 3] = 255; }
-  return { img: { width: w, height: h, data: rgba }, crop: new Uint8Array(readFileSync(out + '.crop.rgb')) };
-}
+const paths = photos.map((f) => join(SHARED_DIR, 'images', f));
 
 const base: Preprocess = { size: 224, resize: 'shortest_edge', crop_pct: 0.875, interpolation: 'bicubic', channel_order: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
@@ -38,43 +26,41 @@ describe('resampling matches PIL on the real photos', () => {
   const cases: Array<[string, number, number]> = [['bicubic', 224, 0.875], ['bilinear', 224, 0.875], ['bilinear', 32, 1], ['bicubic', 96, 1]];
   it('nearest 224px: identical to PIL (same coordinate accumulation as ImagingScaleAffine)', () => {
     let worst = 0;
-    for (const f of photos.slice(0, 10)) {
-      const ref = pil(join(SHARED_DIR, 'images', f), 224, 0.875, 'nearest');
+    for (const ref of pilReference(paths.slice(0, 10), 224, 0.875, 'nearest')) {
       worst = Math.max(worst, maxDiff(resizedRgb(ref.img, { ...base, interpolation: 'nearest' }), ref.crop).differing);
     }
     console.log(`nearest: at most ${(worst * 100).toFixed(3)}% of values differ`);
     expect(worst).toBe(0);
   });
   for (const [interp, size, crop] of cases) {
-    it(`${interp} ${size}px crop_pct ${crop}: max abs error <= 1 level on all 43 photos`, () => {
+    it(`${interp} ${size}px crop_pct ${crop}: bit-exact with PIL on all 43 photos`, () => {
       let worst = 0, meanSum = 0;
-      for (const f of photos) {
-        const ref = pil(join(SHARED_DIR, 'images', f), size, crop, interp);
+      for (const ref of pilReference(paths, size, crop, interp)) {
         const ours = resizedRgb(ref.img, { ...base, size, crop_pct: crop, interpolation: interp as Preprocess['interpolation'] });
         expect(ours.length).toBe(ref.crop.length);
         const d = maxDiff(ours, ref.crop);
         worst = Math.max(worst, d.max); meanSum += d.mean;
       }
       console.log(`${interp} ${size}: max abs ${worst} level(s), mean abs ${(meanSum / photos.length).toFixed(4)} over ${photos.length} photos`);
-      expect(worst).toBeLessThanOrEqual(1);
+      expect(worst).toBe(0);
     });
   }
 });
 
 describe('decoding matches PIL', () => {
-  it('mozjpeg (WASM) vs PIL/libjpeg on the real photos: same size, small pixel error', async () => {
+  it('mozjpeg (WASM) vs PIL/libjpeg on the real photos: same size, identical pixels', async () => {
     let worst = 0, meanSum = 0;
-    for (const f of photos) {
-      const path = join(SHARED_DIR, 'images', f);
-      const ref = pil(path, 32, 1, 'bilinear');
+    const refs = pilReference(paths, 32, 1, 'bilinear');
+    for (const [i, path] of paths.entries()) {
+      const ref = refs[i]!;
       const ours = await decodeForTest(new Uint8Array(readFileSync(path)));
       expect([ours.width, ours.height]).toEqual([ref.img.width, ref.img.height]);
       const d = maxDiff(ours.data, ref.img.data);
       worst = Math.max(worst, d.max); meanSum += d.mean;
     }
     const mean = meanSum / photos.length;
-    console.log(`decode: max abs ${worst} levels, mean abs ${mean.toFixed(4)} (IDCT/upsampling differences between decoders)`);
-    expect(mean).toBeLessThan(1.0);
+    console.log(`decode: max abs ${worst} levels, mean abs ${mean.toFixed(4)}`);
+    expect(worst).toBe(0);
   });
 });
 

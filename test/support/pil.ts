@@ -1,0 +1,23 @@
+// Runs the PIL reference preprocessing (scripts/reference/pil_preprocess.py) over many images
+// in one Python process and reads its outputs back.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+// @ts-ignore
+import { ROOT } from '../../scripts/lib/local-models.mjs';
+
+export interface PilResult { img: { width: number; height: number; data: Uint8Array }; crop: Uint8Array }
+
+export function pilReference(paths: string[], size: number, cropPct: number, interp: string): PilResult[] {
+  const dir = mkdtempSync(join(tmpdir(), 'pil-'));
+  execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [join(ROOT, 'scripts/reference/pil_preprocess.py'), String(size), String(cropPct), interp, dir, ...paths]);
+  return paths.map((p) => {
+    const out = join(dir, basename(p));
+    const src = readFileSync(out + '.src.rgb');
+    const w = src.readUInt32LE(0), h = src.readUInt32LE(4);
+    const rgba = new Uint8Array(w * h * 4);
+    for (let i = 0, j = 8; i < rgba.length; i += 4, j += 3) { rgba[i] = src[j]!; rgba[i + 1] = src[j + 1]!; rgba[i + 2] = src[j + 2]!; rgba[i + 3] = 255; }
+    return { img: { width: w, height: h, data: rgba }, crop: new Uint8Array(readFileSync(out + '.crop.rgb')) };
+  });
+}
