@@ -33,6 +33,34 @@ export interface Env {
   HEAVY_CONTAINER?: DurableObjectNamespace;
   /** Mounts /__bench/* measurement routes (npm run bench only). */
   BENCH_ROUTES?: string;
+  // Batch tagging (src/batches/, src/queue/, docs/batches.md). All optional: without them the
+  // batch and webhook routes answer 500 and the rest of the Worker is unaffected.
+  /** Batch, item, callback and upload-tag state (migrations/). */
+  DB?: D1Database;
+  /** Work queue: chunks of batch items, and the Worker consumes it (queue() in src/index.ts). */
+  BATCH_QUEUE?: Queue;
+  /** Outbound completion callbacks, retried with backoff through the queue. */
+  CALLBACK_QUEUE?: Queue;
+  /** Images named by r2_key, R2 event notifications' objects, and batch results (under _batches/). */
+  UPLOADS?: R2Bucket;
+  /** Standard Webhooks secrets, "whsec_<base64>" (wrangler secret put). */
+  WEBHOOK_SECRET?: string;
+  CALLBACK_SECRET?: string;
+  BATCH_MAX_ITEMS?: string;
+  BATCH_CHUNK_ITEMS?: string;
+  BATCH_MAX_BODY_BYTES?: string;
+  BATCH_RETRY_BASE_SECONDS?: string;
+  BATCH_RETRY_MAX_SECONDS?: string;
+  CALLBACK_MAX_ATTEMPTS?: string;
+  CALLBACK_RETRY_BASE_SECONDS?: string;
+  CALLBACK_RETRY_MAX_SECONDS?: string;
+  CALLBACK_TIMEOUT_MS?: string;
+  DLQ_NAME?: string;
+  UPLOADS_PREFIX?: string;
+  UPLOADS_MODEL?: string;
+  UPLOADS_TOP_K?: string;
+  /** Tests only: deliberate faults in the queue consumer (src/queue/faults.ts). Never set in wrangler.toml. */
+  FAULT_INJECT?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { requestId: string; principal?: import('./auth/keys').Principal } };

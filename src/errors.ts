@@ -22,6 +22,11 @@ export const PROBLEM_TYPES = {
   forbidden: 403,
   'rate-limited': 429,
   'internal-error': 500,
+  // Batches and webhooks (src/routes/batches.ts, src/routes/webhooks.ts).
+  'batch-too-large': 413,
+  'idempotency-conflict': 409,
+  'invalid-signature': 401,
+  'stale-webhook': 401,
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;
@@ -44,6 +49,10 @@ const TITLES: Record<ProblemType, string> = {
   forbidden: 'The API key lacks the scope this route needs',
   'rate-limited': 'Too many requests for this API key',
   'internal-error': 'Internal error',
+  'batch-too-large': 'Too many items in one batch',
+  'idempotency-conflict': 'This Idempotency-Key was used with a different request',
+  'invalid-signature': 'The webhook signature is missing or does not match',
+  'stale-webhook': 'The webhook timestamp is outside the accepted window',
 };
 
 export const PROBLEM_BASE = 'https://edge-vit.dev/problems/';

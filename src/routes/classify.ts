@@ -28,7 +28,8 @@ export function registerClassify(app: OpenAPIHono<AppEnv>) {
     const results = images.map((_, i) => {
       const row = output.logits.subarray(i * output.classes, (i + 1) * output.classes);
       const scores = m.outputs.kind === 'logits' ? softmax(row) : row;
-      return { predictions: topK(scores, m.labels, options.top_k, options.threshold) };
+      const predictions = topK(scores, m.labels, options.top_k, options.threshold);
+      return options.logits ? { predictions, logits: Array.from(row) } : { predictions };
     });
     return c.json({ model: modelRef(m), backend: output.backend, ...(fallback ? { fallback } : {}), results, timings_ms: timings });
   });

@@ -9,6 +9,7 @@ export const ClassifyOptions = z.object({
   top_k: num(z.number().int().min(1).max(100)).default(5).openapi({ description: '1..100, default 5' }),
   threshold: num(z.number().min(0).max(1)).default(0).openapi({ description: 'Minimum probability, 0..1' }),
   fallback: z.enum(['none', 'edge']).default('none').openapi({ description: 'edge: if a heavy model is unavailable, answer with the edge model of the same family (reported in the response)' }),
+  logits: boolish.default(false).openapi({ description: "Also return the model's raw output row per image (logits, or probabilities for models that output them)" }),
 });
 
 export const EmbedOptions = z.object({
@@ -32,7 +33,7 @@ export const ClassifyResponse = z.object({
   model: ModelRef,
   backend: z.string(),
   fallback: Fallback.optional(),
-  results: z.array(z.object({ predictions: z.array(z.object({ label: z.string(), index: z.number().int(), score: z.number() })) })),
+  results: z.array(z.object({ predictions: z.array(z.object({ label: z.string(), index: z.number().int(), score: z.number() })), logits: z.array(z.number()).optional() })),
   timings_ms: Timings,
 }).openapi('ClassifyResponse');
 
