@@ -71,9 +71,11 @@ _reg("convmixer_768_32", "convmixer", dict(dim=768, depth=32, kernel_size=7, pat
      _imagenet_cfg(0.96))
 _reg("convmixer_1024_20_ks9_p14", "convmixer", dict(dim=1024, depth=20, kernel_size=9, patch_size=14),
      _imagenet_cfg(0.96))
-# compact: ConvMixer-256/8, 2x2 patches -> 16x16 tokens, 5x5 depthwise (~0.6M params)
+# compact variants: sized so that a model trains in well under an hour on 2 CPU cores (4x4 patches,
+# 8x8 token grids); scripts/train/recipes.py trains them.
+# ConvMixer-256/8, 4x4 patches -> 8x8 tokens, 5x5 depthwise (~0.6M params)
 _reg("convmixer_cifar", "convmixer",
-     dict(dim=256, depth=8, kernel_size=5, patch_size=2, num_classes=10, img_size=32), _cifar_cfg(),
+     dict(dim=256, depth=8, kernel_size=5, patch_size=4, num_classes=10, img_size=32), _cifar_cfg(),
      timm_name=None)
 
 # --------------------------------------------------------------------------------------------- ViT / DeiT
@@ -91,9 +93,9 @@ for _size in ("tiny", "small", "base"):
     _reg(f"deit_{_size}_patch16_224", "deit", dict(patch_size=16, img_size=224, **_VIT[_size]), _imagenet_cfg(0.9))
     _reg(f"deit_{_size}_distilled_patch16_224", "deit",
          dict(patch_size=16, img_size=224, distilled=True, **_VIT[_size]), _imagenet_cfg(0.9))
-# compact: 4x4 patches on 32x32 -> 64 tokens + cls, dim 128, 8 blocks (~1.6M params)
+# compact: 4x4 patches on 32x32 -> 64 tokens + cls, dim 96, 6 blocks (~0.7M params)
 _reg("vit_cifar", "vit",
-     dict(img_size=32, patch_size=4, embed_dim=128, depth=8, num_heads=4, mlp_ratio=4.0, num_classes=10),
+     dict(img_size=32, patch_size=4, embed_dim=96, depth=6, num_heads=3, mlp_ratio=4.0, num_classes=10),
      _cifar_cfg(), timm_name=None)
 
 # --------------------------------------------------------------------------------------------- Swin
@@ -107,9 +109,9 @@ _reg("swin_base_patch4_window7_224", "swin",
      dict(img_size=224, patch_size=4, window_size=7, embed_dim=128, depths=(2, 2, 18, 2),
           num_heads=(4, 8, 16, 32)),
      _imagenet_cfg(0.9))
-# compact: 2x2 patches -> 16x16 grid, 3 stages (16, 8, 4), window 4 (~1.5M params)
+# compact: 4x4 patches -> 8x8 grid, 2 stages (8, 4), window 4 (~0.5M params)
 _reg("swin_cifar", "swin",
-     dict(img_size=32, patch_size=2, window_size=4, embed_dim=48, depths=(2, 4, 2), num_heads=(3, 6, 12),
+     dict(img_size=32, patch_size=4, window_size=4, embed_dim=48, depths=(2, 4), num_heads=(3, 6),
           num_classes=10),
      _cifar_cfg(), timm_name=None)
 
@@ -117,10 +119,10 @@ _reg("swin_cifar", "swin",
 _reg("mvitv2_tiny", "mvitv2", dict(img_size=224, depths=(1, 2, 5, 2)), _imagenet_cfg(0.9))
 _reg("mvitv2_small", "mvitv2", dict(img_size=224, depths=(1, 2, 11, 2)), _imagenet_cfg(0.9))
 _reg("mvitv2_base", "mvitv2", dict(img_size=224, depths=(2, 3, 16, 3)), _imagenet_cfg(0.9))
-# compact: 3x3/2 stem -> 16x16, stages at 16, 8, 4 with dims 48, 96, 192 (~1.4M params)
+# compact: 4x4/4 stem -> 8x8, stages at 8, 4, 2 with dims 48, 96, 192 (~1.3M params)
 _reg("mvitv2_cifar", "mvitv2",
-     dict(img_size=32, depths=(2, 3, 2), embed_dim=48, num_heads=1, patch_kernel=(3, 3), patch_stride=(2, 2),
-          patch_padding=(1, 1), stride_q=((1, 1), (2, 2), (2, 2)), stride_kv_adaptive=(2, 2), num_classes=10),
+     dict(img_size=32, depths=(2, 3, 2), embed_dim=48, num_heads=1, patch_kernel=(4, 4), patch_stride=(4, 4),
+          patch_padding=(0, 0), stride_q=((1, 1), (2, 2), (2, 2)), stride_kv_adaptive=(1, 1), num_classes=10),
      _cifar_cfg(), timm_name=None)
 
 # --------------------------------------------------------------------------------------------- NesT
@@ -130,9 +132,9 @@ _reg("nest_small", "nest", dict(img_size=224, embed_dims=(96, 192, 384), num_hea
      _imagenet_cfg(0.875))
 _reg("nest_base", "nest", dict(img_size=224, embed_dims=(128, 256, 512), num_heads=(4, 8, 16), depths=(2, 2, 20)),
      _imagenet_cfg(0.875))
-# compact: 2x2 patches -> 16x16 grid, 3 levels of 4x4-token blocks (16, 4, 1 blocks) (~1.8M params)
+# compact: 4x4 patches -> 8x8 grid, 2 levels of 4x4-token blocks (4, 1 blocks) (~0.8M params)
 _reg("nest_cifar", "nest",
-     dict(img_size=32, patch_size=2, num_levels=3, embed_dims=(48, 96, 192), num_heads=(3, 6, 12), depths=(2, 2, 3),
+     dict(img_size=32, patch_size=4, num_levels=2, embed_dims=(64, 128), num_heads=(2, 4), depths=(2, 3),
           num_classes=10),
      _cifar_cfg(), timm_name=None)
 

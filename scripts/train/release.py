@@ -1,0 +1,121 @@
+"""Turn a trained checkpoint into shipped models: models/<id>/ (fp32) and models/<id>-int8/.
+
+    /usr/bin/python3 -m scripts.train.release --id convmixer-cifar10
+
+* fp32 ONNX + manifest through the zoo exporter (checked against PyTorch on a random batch);
+* int8 weights (scripts/train/quantize.py) with their own manifest;
+* accuracy of both graphs on the 5,000 hold-out images with onnxruntime-web (the Worker's runtime),
+  stated in each manifest's ``metrics`` (the API test holds the default to it within one point);
+* parity.json: PyTorch-eager logits and embeddings of 16 hold-out JPEGs, and PyTorch top-1 of
+  500, which test/worker/models.test.ts compares with what the API returns.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+import torch
+
+from ..zoo.export import export_model, sha256_file
+from ..zoo.layers import ExportWrapper
+from ..zoo.registry import create_model
+from . import data as cifar
+from .quantize import quantize_weights
+from .train import OUT_ROOT, normalize
+
+MODELS = os.path.join(cifar.REPO, "models")
+SOURCE = ("trained from scratch on CIFAR-10 (45,000 training images of cifar10-train.tar; the last 500 per "
+          "class held out) by scripts/train/train.py")
+
+
+def topk_metrics(logits: np.ndarray, y: np.ndarray) -> dict:
+    top5 = np.argsort(-logits, axis=1)[:, :5]
+    return {"top1": float(np.mean(top5[:, 0] == y)), "top5": float(np.mean((top5 == y[:, None]).any(1)))}
+
+
+def ort_web_logits(onnx_path: str, x: np.ndarray) -> np.ndarray:
+    with tempfile.TemporaryDirectory() as td:
+        inp, out = os.path.join(td, "x.bin"), os.path.join(td, "logits.bin")
+        x.astype(np.float32).tofile(inp)
+        subprocess.run(["node", os.path.join(cifar.REPO, "scripts/train/ort_eval.mjs"), onnx_path, inp,
+                        str(len(x)), str(x.shape[-1]), out], check=True, cwd=cifar.REPO)
+        return np.fromfile(out, dtype=np.float32).reshape(len(x), -1)
+
+
+def write_json(path: str, obj) -> None:
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+
+
+def release(model_id: str, log=print) -> None:
+    run = os.path.join(OUT_ROOT, model_id)
+    with open(os.path.join(run, "record.json")) as f:
+        record = json.load(f)
+    sd = torch.load(os.path.join(run, "checkpoint.pth"), map_location="cpu")
+    out = os.path.join(MODELS, model_id)
+    manifest = export_model(record["model"], out, state_dict=sd, model_id=model_id, source=SOURCE,
+                            log=log)
+    manifest["license"] = "MIT"
+
+    d = cifar.load()
+    x = normalize(torch.from_numpy(d["x_hold"])).numpy()
+    y = d["y_hold"]
+    model = create_model(record["model"]).eval()
+    model.load_state_dict(sd)
+    with torch.no_grad():
+        logits, emb = ExportWrapper(model)(torch.from_numpy(x))
+    logits, emb = logits.numpy(), emb.numpy()
+
+    fp32 = topk_metrics(ort_web_logits(os.path.join(out, "model.onnx"), x), y)
+    manifest["metrics"] = {"dataset": "cifar10-holdout-5000", **fp32, "pytorch_top1": topk_metrics(logits, y)["top1"],
+                           "measured_by": "onnxruntime-web (WASM) in Node, scripts/train/release.py"}
+    manifest["training"] = record["training"]
+    write_json(os.path.join(out, "manifest.json"), manifest)
+
+    sel = np.arange(16) * (len(y) // 16)
+    every10 = np.arange(0, len(y), 10)
+    write_json(os.path.join(out, "parity.json"), {
+        "reference": "PyTorch eager, fp32, on PIL-decoded hold-out JPEGs",
+        "tar_member": [str(n) for n in d["hold_names"][sel]],
+        "logits": np.round(logits[sel], 6).tolist(),
+        "embedding": np.round(emb[sel], 6).tolist(),
+        "top1_members": [str(n) for n in d["hold_names"][every10]],
+        "top1": logits[every10].argmax(1).tolist(),
+    })
+
+    q_id = f"{model_id}-int8"
+    q_dir = os.path.join(MODELS, q_id)
+    os.makedirs(q_dir, exist_ok=True)
+    q_path = os.path.join(q_dir, "model.onnx")
+    q_rec = quantize_weights(os.path.join(out, "model.onnx"), q_path)
+    int8 = topk_metrics(ort_web_logits(q_path, x), y)
+    q_manifest = json.loads(json.dumps(manifest))
+    q_manifest.update({
+        "id": q_id,
+        "onnx": {"key": f"models/{q_id}/model.onnx", "sha256": sha256_file(q_path), "bytes": os.path.getsize(q_path),
+                 "precision": "int8"},
+        "metrics": {"dataset": "cifar10-holdout-5000", **int8, "fp32_top1": fp32["top1"],
+                    "measured_by": manifest["metrics"]["measured_by"]},
+        "quantization": q_rec,
+    })
+    q_manifest.pop("verification", None)
+    write_json(os.path.join(q_dir, "manifest.json"), q_manifest)
+    log(json.dumps({"id": model_id, "params": manifest["params"], "fp32": fp32, "int8": int8,
+                    "bytes_fp32": manifest["onnx"]["bytes"], "bytes_int8": q_manifest["onnx"]["bytes"]}))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m scripts.train.release")
+    ap.add_argument("--id", required=True)
+    a = ap.parse_args(argv)
+    release(a.id)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

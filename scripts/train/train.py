@@ -1,0 +1,170 @@
+"""Train one compact CIFAR-10 model on the project's training split.
+
+    /usr/bin/python3 -m scripts.train.train --id convmixer-cifar10 [--budget-min 60] [--epochs 200]
+
+Writes .cache/train/<id>/{checkpoint.pth, record.json, log.jsonl}. ``scripts.train.release`` then
+exports ONNX (fp32 + int8), the manifest and the parity fixtures into models/<id>/.
+
+Recipe: AdamW, label smoothing 0.1, random crop (4 px reflect padding) + horizontal flip, linear
+warm-up then cosine decay driven by max(step fraction, elapsed-time fraction), so the run ends
+within its wall-clock budget. Uses CUDA automatically when present.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..zoo.layers import CIFAR10_MEAN, CIFAR10_STD
+from ..zoo.registry import count_params, create_model
+from . import data as cifar
+from .recipes import RECIPES
+
+OUT_ROOT = os.path.join(cifar.REPO, ".cache", "train")
+AUGMENTATION = "random crop 32 from 4px reflect padding, horizontal flip; label smoothing 0.1"
+
+
+def normalize(x_u8: torch.Tensor) -> torch.Tensor:
+    """[N,32,32,3] uint8 -> [N,3,32,32] float, exactly as the manifest's preprocessing."""
+    x = x_u8.permute(0, 3, 1, 2).float() * (1 / 255)
+    mean = torch.tensor(CIFAR10_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR10_STD, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random 32x32 crop of the reflect-padded batch + random horizontal flip ([N,3,32,32] float)."""
+    n = x.shape[0]
+    padded = F.pad(x, (4, 4, 4, 4), mode="reflect")
+    dx = torch.randint(0, 9, (n,), generator=gen)
+    dy = torch.randint(0, 9, (n,), generator=gen)
+    rows = (dy.view(n, 1) + torch.arange(32)).to(x.device)  # [n,32]
+    cols = (dx.view(n, 1) + torch.arange(32)).to(x.device)
+    flip = (torch.rand(n, generator=gen) < 0.5).to(x.device)
+    cols = torch.where(flip.view(n, 1), cols.flip(1), cols)
+    idx_n = torch.arange(n, device=x.device).view(n, 1, 1, 1)
+    idx_c = torch.arange(3, device=x.device).view(1, 3, 1, 1)
+    return padded[idx_n, idx_c, rows.view(n, 1, 32, 1), cols.view(n, 1, 1, 32)]
+
+
+@torch.no_grad()
+def evaluate(model, x_u8: np.ndarray, y: np.ndarray, device, batch: int = 500) -> dict:
+    model.eval()
+    top1 = top5 = 0
+    for i in range(0, len(x_u8), batch):
+        xb = normalize(torch.from_numpy(x_u8[i:i + batch]).to(device))
+        logits = model(xb)
+        t5 = logits.topk(5, dim=1).indices.cpu()
+        yb = torch.from_numpy(y[i:i + batch])
+        top1 += int((t5[:, 0] == yb).sum())
+        top5 += int((t5 == yb.view(-1, 1)).any(1).sum())
+    model.train()
+    return {"top1": top1 / len(y), "top5": top5 / len(y)}
+
+
+def lr_at(progress: float, base: float, warmup: float = 0.03) -> float:
+    if progress < warmup:
+        return base * progress / warmup
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - warmup) / (1 - warmup))))
+
+
+def hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
+
+
+def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print) -> dict:
+    r = RECIPES[model_id]
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    d = cifar.load()
+    model = create_model(r["model"]).to(device).train()
+    fmt = torch.channels_last if r.get("channels_last") else torch.contiguous_format  # faster depthwise convs
+    model = model.to(memory_format=fmt)
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "pos_embed" not in n and "token" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "pos_embed" not in n and "token" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": r["wd"]}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=r["lr"])
+    x_train = torch.from_numpy(d["x_train"]).to(device)
+    y_train = torch.from_numpy(d["y_train"]).to(device)
+    n, bs = len(x_train), r["batch"]
+    steps_per_epoch = n // bs
+    total_steps = steps_per_epoch * epochs
+    gen = torch.Generator().manual_seed(seed)
+    out = os.path.join(OUT_ROOT, model_id)
+    os.makedirs(out, exist_ok=True)
+    logf = open(os.path.join(out, "log.jsonl"), "w")
+    t0, step, progress, epoch = time.time(), 0, 0.0, 0
+    while progress < 1.0:
+        perm = torch.randperm(n, generator=gen).to(device)
+        seen = correct = 0
+        loss_sum = 0.0
+        for b in range(steps_per_epoch):
+            progress = max(step / total_steps, (time.time() - t0) / (budget_min * 60))
+            if progress >= 1.0:
+                break
+            for g in opt.param_groups:
+                g["lr"] = lr_at(progress, r["lr"])
+            idx = perm[b * bs:(b + 1) * bs]
+            xb = augment(normalize(x_train[idx]), gen).contiguous(memory_format=fmt)
+            yb = y_train[idx]
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb, label_smoothing=0.1)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            seen += len(idx)
+            loss_sum += float(loss) * len(idx)
+            correct += int((logits.argmax(1) == yb).sum())
+        epoch += 1
+        rec = {"epoch": epoch, "step": step, "progress": round(progress, 4), "elapsed_s": round(time.time() - t0, 1),
+               "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1), "lr": opt.param_groups[0]["lr"]}
+        if epoch % 5 == 0 or progress >= 1.0:
+            rec["holdout"] = evaluate(model, d["x_hold"][::5], d["y_hold"][::5], device)  # 1,000-image peek
+        logf.write(json.dumps(rec) + "\n")
+        logf.flush()
+        log(json.dumps(rec))
+    wall = time.time() - t0
+    final = evaluate(model, d["x_hold"], d["y_hold"], device)
+    model.cpu().eval()
+    torch.save(model.state_dict(), os.path.join(out, "checkpoint.pth"))
+    record = {
+        "id": model_id, "model": r["model"], "params": count_params(model),
+        "metrics": {"dataset": "cifar10-holdout-5000", **final, "measured_by": "PyTorch eager (scripts/train/train.py)"},
+        "training": {"epochs": round(step / steps_per_epoch, 2), "steps": step, "batch": bs, "optimizer": "AdamW",
+                     "lr": r["lr"], "weight_decay": r["wd"], "schedule": "warm-up 3% + cosine (time-bounded)",
+                     "augmentation": AUGMENTATION, "wall_time_s": round(wall, 1), "hardware": hardware(device),
+                     "torch": torch.__version__, "seed": seed, "train_images": int(n),
+                     "command": f"/usr/bin/python3 -m scripts.train.train --id {model_id} --budget-min {budget_min}"},
+    }
+    with open(os.path.join(out, "record.json"), "w") as f:
+        json.dump(record, f, indent=2)
+    log(json.dumps(record))
+    return record
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m scripts.train.train")
+    ap.add_argument("--id", required=True, choices=sorted(RECIPES))
+    ap.add_argument("--budget-min", type=float, help="wall-clock budget (default: the recipe's)")
+    ap.add_argument("--epochs", type=int, default=200, help="upper bound; the time budget usually ends first")
+    ap.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
