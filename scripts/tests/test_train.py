@@ -1,0 +1,39 @@
+"""The training tooling's contracts: the hold-out split and the int8 weight quantizer."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
+from scripts.train.quantize import quantize_weights
+from scripts.train.release import ort_web_logits
+from scripts.zoo.export import export_onnx
+from scripts.zoo.registry import create_model
+
+
+def test_holdout_is_the_last_500_sorted_files_of_each_class():
+    names = [f"train/{c}/{i:04d}.jpg" for c in CLASSES for i in reversed(range(5000))]
+    train, hold = split_names(names)
+    assert len(hold) == HOLDOUT_PER_CLASS * 10 and len(train) == 4500 * 10
+    assert not {n for n, _ in train} & {n for n, _ in hold}
+    assert hold[0] == ("train/airplane/4500.jpg", 0) and hold[-1] == ("train/truck/4999.jpg", 9)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node + onnxruntime-web")
+def test_int8_weights_are_smaller_and_close_to_fp32(tmp_path):
+    torch.manual_seed(0)
+    model = create_model("convmixer_cifar").eval()
+    fp32, int8 = str(tmp_path / "fp32.onnx"), str(tmp_path / "int8.onnx")
+    export_onnx(model, fp32, 32)
+    rec = quantize_weights(fp32, int8)
+    assert rec["tensors"] >= 8
+    assert os.path.getsize(int8) < 0.4 * os.path.getsize(fp32)
+    x = np.random.default_rng(0).standard_normal((4, 3, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)).numpy()
+    a, b = ort_web_logits(fp32, x), ort_web_logits(int8, x)
+    assert np.max(np.abs(a - ref)) < 1e-4
+    err = np.max(np.abs(b - a)) / np.max(np.abs(a))
+    assert 0 < err < 0.05, err  # rounded, so not identical, but close
