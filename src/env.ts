@@ -33,8 +33,8 @@ export interface Env {
   HEAVY_CONTAINER?: DurableObjectNamespace;
   /** Mounts /__bench/* measurement routes (npm run bench only). */
   BENCH_ROUTES?: string;
-  // Batch tagging (src/batches/, src/queue/, docs/batches.md). All optional: without them the
-  // batch and webhook routes answer 500 and the rest of the Worker is unaffected.
+  // Batch tagging (src/batches/, docs/batches.md). All optional: without them the
+  // batch and webhook routes answer 503 batches-unavailable and the rest of the Worker is unaffected.
   /** Batch, item, callback and upload-tag state (migrations/). */
   DB?: D1Database;
   /** Work queue: chunks of batch items, and the Worker consumes it (queue() in src/index.ts). */
@@ -59,7 +59,7 @@ export interface Env {
   UPLOADS_PREFIX?: string;
   UPLOADS_MODEL?: string;
   UPLOADS_TOP_K?: string;
-  /** Tests only: deliberate faults in the queue consumer (src/queue/faults.ts). Never set in wrangler.toml. */
+  /** Tests only: deliberate faults in the queue consumer (src/batches/faults.ts). Never set in wrangler.toml. */
   FAULT_INJECT?: string;
 }
 

@@ -22,11 +22,13 @@ export const PROBLEM_TYPES = {
   forbidden: 403,
   'rate-limited': 429,
   'internal-error': 500,
-  // Batches and webhooks (src/routes/batches.ts, src/routes/webhooks.ts).
+  // Batches and webhooks (src/batches/routes.ts, src/batches/webhooks.ts).
   'batch-too-large': 413,
   'idempotency-conflict': 409,
   'invalid-signature': 401,
   'stale-webhook': 401,
+  'unknown-batch': 404,
+  'batches-unavailable': 503,
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;
@@ -53,6 +55,8 @@ const TITLES: Record<ProblemType, string> = {
   'idempotency-conflict': 'This Idempotency-Key was used with a different request',
   'invalid-signature': 'The webhook signature is missing or does not match',
   'stale-webhook': 'The webhook timestamp is outside the accepted window',
+  'unknown-batch': 'No such batch',
+  'batches-unavailable': 'Batches are not available on this deployment',
 };
 
 export const PROBLEM_BASE = 'https://edge-vit.dev/problems/';

@@ -10,6 +10,9 @@ import { registerClassify } from './routes/classify';
 import { registerEmbed } from './routes/embed';
 import { registerHealth } from './routes/health';
 import { registerModels } from './routes/models';
+import { registerBatches } from './batches/routes';
+import { registerWebhooks } from './batches/webhooks';
+import { handleQueue } from './batches/consumer';
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
@@ -32,6 +35,8 @@ export function createApp() {
   registerClassify(app);
   registerEmbed(app);
   registerBench(app);
+  registerBatches(app);
+  registerWebhooks(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -49,6 +54,8 @@ export { HeavyContainer } from './inference/heavy-container';
 
 export default {
   fetch: app.fetch,
+  // Batch work, completion callbacks, R2 event notifications and the dead-letter queue (src/batches/).
+  queue: (batch: MessageBatch<unknown>, env: AppEnv['Bindings']) => handleQueue(batch, env),
 } satisfies ExportedHandler<AppEnv['Bindings']>;
 
 // Durable Object classes must be exported by the main module (wrangler.toml durable_objects).

@@ -50,7 +50,11 @@ export async function safeFetchImage(raw: string, o: SafeFetchOptions): Promise<
   }
 }
 
-async function checkUrl(raw: string, o: SafeFetchOptions, signal: AbortSignal): Promise<URL> {
+/**
+ * The checks every hop of an image fetch gets (scheme, credentials, port, hostname, resolved
+ * addresses), for other outbound requests to user-given URLs (batch completion callbacks).
+ */
+export async function checkUrl(raw: string, o: Pick<SafeFetchOptions, 'resolve' | 'allowHttp' | 'timeoutMs'>, signal: AbortSignal): Promise<URL> {
   let url: URL;
   try {
     url = new URL(raw);

@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ApiError } from '../errors';
+import type { AppEnv } from '../env';
+import { invalid } from '../routes/inputs';
+
+/** Reads a JSON body of at most `cap` bytes as text (the webhook signature covers these exact bytes). */
+export async function readText(c: Context<AppEnv>, cap: number): Promise<string> {
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > cap) throw new ApiError('payload-too-large', `The body is ${declared} bytes; the limit is ${cap}.`, { max_bytes: cap });
+  const body = c.req.raw.body;
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      await reader.cancel();
+      throw new ApiError('payload-too-large', `The body exceeds ${cap} bytes.`, { max_bytes: cap });
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const ch of chunks) { out.set(ch, o); o += ch.byteLength; }
+  return new TextDecoder().decode(out);
+}
+
+export function parseJson<S extends z.ZodTypeAny>(text: string, schema: S): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ApiError('invalid-request', 'The body is not valid JSON.');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw invalid(parsed.error);
+  const meta = (parsed.data as { metadata?: unknown }).metadata;
+  if (meta !== undefined && JSON.stringify(meta).length > 16_384) throw new ApiError('invalid-request', 'metadata: at most 16 KB of JSON.');
+  return parsed.data;
+}
