@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
-from scripts.train.quantize import quantize_weights
+from scripts.train.quantize import quantize_int8, quantize_weights
 from scripts.train.release import ort_web_logits
 from scripts.zoo.export import export_onnx
 from scripts.zoo.registry import create_model
@@ -37,3 +37,24 @@ def test_int8_weights_are_smaller_and_close_to_fp32(tmp_path):
     assert np.max(np.abs(a - ref)) < 1e-4
     err = np.max(np.abs(b - a)) / np.max(np.abs(a))
     assert 0 < err < 0.05, err  # rounded, so not identical, but close
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node + onnxruntime-web")
+def test_shipped_int8_scheme_runs_matmuls_in_integer_and_stays_close(tmp_path):
+    import onnx
+    torch.manual_seed(0)
+    model = create_model("vit_cifar").eval()
+    fp32, int8 = str(tmp_path / "fp32.onnx"), str(tmp_path / "int8.onnx")
+    export_onnx(model, fp32, 32)
+    rec = quantize_int8(fp32, int8)
+    g = onnx.load(int8).graph
+    ops = [n.op_type for n in g.node]
+    assert rec["matmuls_integer"] >= 6 * 4 and ops.count("MatMulInteger") == rec["matmuls_integer"]
+    weights = {t.name for t in g.initializer}
+    # Only activation x activation MatMuls (attention scores, attention x values) stay float.
+    assert not [n.name for n in g.node if n.op_type == "MatMul" and n.input[1] in weights]
+    assert os.path.getsize(int8) < 0.4 * os.path.getsize(fp32)
+    x = np.random.default_rng(0).standard_normal((4, 3, 32, 32)).astype(np.float32)
+    a, b = ort_web_logits(fp32, x), ort_web_logits(int8, x)
+    err = np.max(np.abs(b - a)) / np.max(np.abs(a))
+    assert 0 < err < 0.1, err

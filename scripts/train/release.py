@@ -24,7 +24,7 @@ from ..zoo.export import export_model, sha256_file
 from ..zoo.layers import ExportWrapper
 from ..zoo.registry import create_model
 from . import data as cifar
-from .quantize import quantize_weights
+from .quantize import quantize_int8
 from .train import OUT_ROOT, normalize
 
 MODELS = os.path.join(cifar.REPO, "models")
@@ -92,7 +92,7 @@ def release(model_id: str, log=print) -> None:
     q_dir = os.path.join(MODELS, q_id)
     os.makedirs(q_dir, exist_ok=True)
     q_path = os.path.join(q_dir, "model.onnx")
-    q_rec = quantize_weights(os.path.join(out, "model.onnx"), q_path)
+    q_rec = quantize_int8(os.path.join(out, "model.onnx"), q_path)
     int8 = topk_metrics(ort_web_logits(q_path, x), y)
     q_manifest = json.loads(json.dumps(manifest))
     q_manifest.update({
