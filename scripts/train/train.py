@@ -81,13 +81,20 @@ def hardware(device: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
 
 
-def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print) -> dict:
+def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print, resume: bool = False) -> dict:
     r = RECIPES[model_id]
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     d = cifar.load()
     model = create_model(r["model"]).to(device).train()
+    out = os.path.join(OUT_ROOT, model_id)
+    previous = None
+    if resume:
+        # A warm restart: the last run's weights, a fresh warm-up + cosine cycle over the new budget.
+        model.load_state_dict(torch.load(os.path.join(out, "checkpoint.pth"), map_location="cpu"))
+        with open(os.path.join(out, "record.json")) as f:
+            previous = json.load(f)["training"]
     fmt = torch.channels_last if r.get("channels_last") else torch.contiguous_format  # faster depthwise convs
     model = model.to(memory_format=fmt)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "pos_embed" not in n and "token" not in n]
@@ -99,10 +106,9 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
     n, bs = len(x_train), r["batch"]
     steps_per_epoch = n // bs
     total_steps = steps_per_epoch * epochs
-    gen = torch.Generator().manual_seed(seed)
-    out = os.path.join(OUT_ROOT, model_id)
+    gen = torch.Generator().manual_seed(seed + (1 if resume else 0))
     os.makedirs(out, exist_ok=True)
-    logf = open(os.path.join(out, "log.jsonl"), "w")
+    logf = open(os.path.join(out, "log.jsonl"), "a" if resume else "w")
     t0, step, progress, epoch = time.time(), 0, 0.0, 0
     while progress < 1.0:
         perm = torch.randperm(n, generator=gen).to(device)
@@ -146,8 +152,16 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
                      "lr": r["lr"], "weight_decay": r["wd"], "schedule": "warm-up 3% + cosine (time-bounded)",
                      "augmentation": AUGMENTATION, "wall_time_s": round(wall, 1), "hardware": hardware(device),
                      "torch": torch.__version__, "seed": seed, "train_images": int(n),
-                     "command": f"/usr/bin/python3 -m scripts.train.train --id {model_id} --budget-min {budget_min}"},
+                     "command": f"/usr/bin/python3 -m scripts.train.train --id {model_id} --budget-min {budget_min}"
+                                + (" --resume" if resume else "")},
     }
+    if previous:
+        t = record["training"]
+        t["stages"] = previous.get("stages", [previous]) + [dict(t)]
+        t["epochs"] = round(sum(st["epochs"] for st in t["stages"]), 2)
+        t["steps"] = sum(st["steps"] for st in t["stages"])
+        t["wall_time_s"] = round(sum(st["wall_time_s"] for st in t["stages"]), 1)
+        t["schedule"] = f"{len(t['stages'])} warm restarts of warm-up 3% + cosine (time-bounded)"
     with open(os.path.join(out, "record.json"), "w") as f:
         json.dump(record, f, indent=2)
     log(json.dumps(record))
@@ -161,8 +175,9 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=200, help="upper bound; the time budget usually ends first")
     ap.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", action="store_true", help="continue from .cache/train/<id>/checkpoint.pth (warm restart)")
     a = ap.parse_args(argv)
-    train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed)
+    train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed, resume=a.resume)
     return 0
 
 
