@@ -46,9 +46,12 @@ async function timeIt(fn, count = n, warm = 2) {
 }
 
 // --- inside workerd ------------------------------------------------------------------------------
+const int8Id = `${a.model}-int8dyn`;
+const hasInt8 = discoverModels().some((m) => m.manifest.id === int8Id);
+
 async function workerdRows() {
   buildWorker();
-  const w = await startWorker({ models: [a.model], vars: { BENCH_ROUTES: 'true', DEFAULT_MODEL: a.model } });
+  const w = await startWorker({ models: [a.model, int8Id], vars: { BENCH_ROUTES: 'true', DEFAULT_MODEL: a.model } });
   try {
     const post = async (path, body) => {
       const res = await w.fetch(path, { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } });
@@ -57,7 +60,9 @@ async function workerdRows() {
     };
     const raw = (await post(`/__bench/run?model=${a.model}&n=${n}`, '')).ms;
     const e2e = await timeIt(() => post(`/v1/classify?model=${a.model}`, jpeg));
-    return { e2e, raw };
+    const rawInt8 = hasInt8 ? (await post(`/__bench/run?model=${int8Id}&n=${n}`, '')).ms : null;
+    const e2eInt8 = hasInt8 ? await timeIt(() => post(`/v1/classify?model=${int8Id}`, jpeg)) : null;
+    return { e2e, raw, rawInt8, e2eInt8 };
   } finally {
     await w.dispose();
   }
@@ -123,9 +128,13 @@ async function runTransformersJs() {
 const rows = [];
 const add = (name, ms, note = '') => { rows.push({ name, ms, note }); console.error(`${name}: p50 ${fmt(median(ms))} ms`); };
 
-const { e2e, raw } = await workerdRows();
+const { e2e, raw, rawInt8, e2eInt8 } = await workerdRows();
 add('API end to end in workerd', e2e, 'POST /v1/classify: HTTP + decode + preprocess + run + top-k');
 add('session.run in workerd', raw, 'onnxruntime-web WASM SIMD in the isolate');
+if (rawInt8) {
+  add('API end to end in workerd, int8', e2eInt8, 'the same with integer MatMuls (npm run bench:models)');
+  add('session.run in workerd, int8', rawInt8, 'MatMulInteger int8 weights, fp32 elsewhere');
+}
 add('onnxruntime-web in Node', await runOrtWeb(onnxPath), 'same .wasm, V8 without workerd');
 add('onnxruntime-node, 1 thread', await runOrtNode(onnxPath), 'native MLAS: the limit on this core');
 if (!a['skip-tjs']) add('transformers.js pipeline', await runTransformersJs(), 'image path in, top-5 out; onnxruntime-node, 1 thread');
