@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare, Response as MfResponse } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { ROOT, discoverModels, publishToBucket } from './local-models.mjs';
+import { MODEL_DIRS, ROOT, discoverModels, publishToBucket } from './local-models.mjs';
 import { DEV_API_KEY, DEV_KEY_ID, SCOPES, seedKeys } from '../keys.mjs';
 
 export function buildWorker() {
@@ -36,7 +36,8 @@ export async function startWorker(o = {}) {
   });
   const url = await mf.ready;
   const bucket = await mf.getR2Bucket('MODELS');
-  const models = discoverModels().filter((m) => !o.models || o.models.includes(m.manifest.id));
+  // o.modelDirs: extra folders laid out like models/ (e.g. a test's temporary manifests).
+  const models = discoverModels([...MODEL_DIRS, ...(o.modelDirs ?? [])]).filter((m) => !o.models || o.models.includes(m.manifest.id));
   await publishToBucket(bucket, models);
   // The dev key (all scopes; a bucket large enough that no suite meets it) plus o.keys.
   const keys = await mf.getKVNamespace('API_KEYS');
