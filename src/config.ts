@@ -21,6 +21,8 @@ export interface Config {
   /** One JSON log line per request. */
   requestLogs: boolean;
   maxJsonDepth: number;
+  /** Edge-tier ONNX files above this are refused: ORT needs about 2-3x the file in an isolate of 128 MB. */
+  edgeMaxModelBytes: number;
   /** Heavy tier: OIP v2 base URL, per-attempt timeout, retries, circuit breaker. */
   containerUrl: string;
   containerTimeoutMs: number;
@@ -56,5 +58,6 @@ export function configFrom(env: Env): Config {
     rateLimitBurst: Math.max(1, int(env.RATE_LIMIT_BURST, 120)),
     requestLogs: env.REQUEST_LOGS !== 'false',
     maxJsonDepth: Math.max(1, int(env.MAX_JSON_DEPTH, 32)),
+    edgeMaxModelBytes: int(env.EDGE_MAX_MODEL_BYTES, 48 * 1024 * 1024),
   };
 }

@@ -23,6 +23,7 @@ export interface Env {
   RATE_LIMIT_BURST?: string;
   REQUEST_LOGS?: string;
   MAX_JSON_DEPTH?: string;
+  EDGE_MAX_MODEL_BYTES?: string;
   /** Open Inference Protocol v2 base URL for heavy-tier models (the container, Triton, KServe). */
   CONTAINER_URL?: string;
   CONTAINER_TIMEOUT_MS?: string;

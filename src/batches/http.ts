@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { parseJsonText } from '../lib/json';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../env';
 import { invalid } from '../routes/inputs';
@@ -29,13 +30,8 @@ export async function readText(c: Context<AppEnv>, cap: number): Promise<string>
   return new TextDecoder().decode(out);
 }
 
-export function parseJson<S extends z.ZodTypeAny>(text: string, schema: S): z.infer<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ApiError('invalid-request', 'The body is not valid JSON.');
-  }
+export function parseJson<S extends z.ZodTypeAny>(text: string, schema: S, maxDepth = 32): z.infer<S> {
+  const json = parseJsonText(text, maxDepth);
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw invalid(parsed.error);
   const meta = (parsed.data as { metadata?: unknown }).metadata;

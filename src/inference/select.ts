@@ -11,7 +11,13 @@ const breakers = new Map<string, CircuitBreaker>();
 
 /** The backend for a model, by its manifest's tier (never by family or name). */
 export function backendFor(m: Manifest, env: Env, cfg: Config = configFrom(env)): Backend {
-  if (m.tier === 'edge') return new OrtWasmBackend(env.MODELS);
+  if (m.tier === 'edge') {
+    // Checked from the manifest, before any byte is read: an oversized model would take the isolate down.
+    if (m.onnx.bytes > cfg.edgeMaxModelBytes) {
+      throw new ApiError('model-unavailable', `"${m.id}" is ${m.onnx.bytes} bytes, over the edge tier's budget of ${cfg.edgeMaxModelBytes} (EDGE_MAX_MODEL_BYTES); publish it as a heavy-tier model.`);
+    }
+    return new OrtWasmBackend(env.MODELS);
+  }
   const send = heavySender(env, cfg);
   if (!send) {
     throw new ApiError('model-unavailable', `"${m.id}" is a heavy-tier model and no container backend is configured (CONTAINER_URL or the HEAVY_CONTAINER binding).`, {}, { 'retry-after': '60' });

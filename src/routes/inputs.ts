@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Config } from '../config';
+import { parseJsonText } from '../lib/json';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../env';
 import { dohResolver, safeFetchImage } from '../net/safe-fetch';
@@ -31,7 +32,7 @@ export async function parseImageRequest<S extends z.ZodTypeAny>(c: Context<AppEn
   } else if (type === 'multipart/form-data') {
     images = await fromMultipart(c.req.raw, cap, fields);
   } else if (type === 'application/json') {
-    images = await fromJson(c.req.raw, cap, fields);
+    images = await fromJson(c.req.raw, cap, cfg.maxJsonDepth, fields);
   } else {
     throw new ApiError('unsupported-media-type',
       `Send multipart/form-data (field "image"), a raw image/jpeg, image/png or image/webp body, or application/json; got "${type || 'none'}".`);
@@ -94,14 +95,8 @@ async function fromMultipart(req: Request, cap: number, fields: Record<string, u
   return images;
 }
 
-async function fromJson(req: Request, cap: number, fields: Record<string, unknown>): Promise<ImageInput[]> {
-  const text = new TextDecoder().decode(await readBody(req, cap));
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ApiError('invalid-request', 'The body is not valid JSON.');
-  }
+async function fromJson(req: Request, cap: number, maxDepth: number, fields: Record<string, unknown>): Promise<ImageInput[]> {
+  const json = parseJsonText(new TextDecoder().decode(await readBody(req, cap)), maxDepth);
   const parsed = JsonImageBody.safeParse(json);
   if (!parsed.success) throw invalid(parsed.error);
   const { image, url, ...rest } = parsed.data;
