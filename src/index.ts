@@ -10,6 +10,7 @@ import { registerClassify } from './routes/classify';
 import { registerEmbed } from './routes/embed';
 import { registerHealth } from './routes/health';
 import { registerModels } from './routes/models';
+import { registerWeb } from './routes/web';
 import { registerBatches } from './batches/routes';
 import { registerWebhooks } from './batches/webhooks';
 import { handleQueue } from './batches/consumer';
@@ -37,6 +38,7 @@ export function createApp() {
   registerBench(app);
   registerBatches(app);
   registerWebhooks(app);
+  registerWeb(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
