@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare, Response as MfResponse } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { MODEL_DIRS, ROOT, discoverModels, publishToBucket } from './local-models.mjs';
+import { MODEL_DIRS, ROOT, discoverModels, publishToBucket, publishWebAssets } from './local-models.mjs';
 import { DEV_API_KEY, DEV_KEY_ID, SCOPES, seedKeys } from '../keys.mjs';
 
 export function buildWorker() {
@@ -39,6 +39,7 @@ export async function startWorker(o = {}) {
   // o.modelDirs: extra folders laid out like models/ (e.g. a test's temporary manifests).
   const models = discoverModels([...MODEL_DIRS, ...(o.modelDirs ?? [])]).filter((m) => !o.models || o.models.includes(m.manifest.id));
   await publishToBucket(bucket, models);
+  if (o.web) await publishWebAssets(bucket); // 28 MB of ORT WASM: only for the page tests
   // The dev key (all scopes; a bucket large enough that no suite meets it) plus o.keys.
   const keys = await mf.getKVNamespace('API_KEYS');
   await seedKeys(keys, [{ key: DEV_API_KEY, id: DEV_KEY_ID, scopes: SCOPES, rate_limit: { per_minute: 1e6, burst: 1e5 } }, ...(o.keys ?? [])]);

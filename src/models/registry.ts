@@ -66,6 +66,7 @@ export function describe(m: Manifest) {
     input_size: m.preprocess.size,
     preprocess: m.preprocess,
     input: m.input,
+    outputs: m.outputs,
     num_labels: m.labels.length,
     embedding_dim: m.outputs.embedding ? (m.embedding_dim ?? null) : null,
     bytes: m.onnx.bytes,

@@ -44,6 +44,12 @@ export const PAGE_HTML = `<!doctype html>
       <div><label for="model">Model</label><select id="model"></select></div>
       <div><label for="key">API key</label><input id="key" type="text" autocomplete="off" spellcheck="false"></div>
     </div>
+    <label for="where">Run on</label>
+    <select id="where">
+      <option value="api">the API (edge Worker or heavy container)</option>
+      <option value="webgpu">this browser: WebGPU, else WASM</option>
+      <option value="wasm">this browser: WASM</option>
+    </select>
   </fieldset>
   <fieldset>
     <legend>Classify</legend>
@@ -96,20 +102,56 @@ async function loadModels() {
 
 function problem(body) { return (body && (body.detail || body.title)) || 'request failed'; }
 
-async function classify(file) {
-  $('preview').src = URL.createObjectURL(file);
-  $('preview').style.display = 'block';
-  $('results').innerHTML = '<p class="meta">Classifying…</p>';
+function error(message) {
+  $('results').innerHTML = '';
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.textContent = message;
+  $('results').append(p);
+}
+
+async function viaApi(file) {
   const form = new FormData();
   form.append('image', file);
   const t0 = performance.now();
   const res = await fetch('/v1/classify?top_k=5&model=' + encodeURIComponent($('model').value), { method: 'POST', body: form, headers: auth() });
   const total = performance.now() - t0;
   const body = await res.json();
-  if (!res.ok) { $('results').innerHTML = ''; const p = document.createElement('p'); p.className = 'error'; p.textContent = problem(body); $('results').append(p); return; }
-  const preds = body.results[0].predictions;
+  if (!res.ok) throw new Error(problem(body));
+  const t = body.timings_ms;
+  const where = body.backend === 'container' ? 'the heavy container' : 'the edge Worker';
+  return {
+    predictions: body.results[0].predictions, ran: body.backend,
+    text: 'Model ' + body.model.id + ', ran on ' + where + (body.fallback ? ' (fallback from ' + body.fallback.from + ')' : '') +
+      '. Decode ' + t.decode + ' ms, preprocess ' + t.preprocess + ' ms, inference ' + t.inference + ' ms, network ' + Math.max(0, Math.round(total - t.total)) + ' ms.',
+  };
+}
+
+async function inBrowser(file, provider) {
+  const { classifyHere } = await import('/web/browser.mjs');
+  const r = await classifyHere(file, $('model').value, auth(), provider);
+  const t = r.timings_ms;
+  return {
+    predictions: r.predictions, ran: 'browser-' + r.provider,
+    text: 'Model ' + $('model').value + ', ran in this browser (' + (r.provider === 'webgpu' ? 'WebGPU' : 'WASM') + '). Decode ' + t.decode +
+      ' ms, preprocess ' + t.preprocess + ' ms, inference ' + t.inference + ' ms, network 0 ms.',
+  };
+}
+
+async function classify(file) {
+  $('preview').src = URL.createObjectURL(file);
+  $('preview').style.display = 'block';
+  $('results').innerHTML = '<p class="meta">Classifying…</p>';
+  delete document.body.dataset.result;
+  let r;
+  try {
+    r = $('where').value === 'api' ? await viaApi(file) : await inBrowser(file, $('where').value);
+  } catch (e) {
+    error(e.message);
+    return;
+  }
   $('results').innerHTML = '';
-  for (const p of preds) {
+  for (const p of r.predictions) {
     const row = document.createElement('div');
     row.className = 'bar';
     row.dataset.label = p.label;
@@ -123,10 +165,8 @@ async function classify(file) {
     row.children[2].textContent = pct;
     $('results').append(row);
   }
-  const t = body.timings_ms;
-  const where = body.backend === 'container' ? 'heavy container' : 'edge Worker';
-  $('timings').textContent = 'Model ' + body.model.id + ', ran on the ' + where + (body.fallback ? ' (fallback from ' + body.fallback.from + ')' : '') +
-    '. Decode ' + t.decode + ' ms, preprocess ' + t.preprocess + ' ms, inference ' + t.inference + ' ms, network ' + Math.max(0, Math.round(total - t.total)) + ' ms.';
+  $('timings').textContent = r.text;
+  document.body.dataset.ran = r.ran;
   document.body.dataset.result = 'ready';
 }
 

@@ -12,6 +12,8 @@ export interface WorkerOptions {
   outbound?: Outbound;
   /** Model ids to seed; default: every model found locally. */
   models?: string[];
+  /** Build and publish the page's in-browser inference files (/web/). */
+  web?: boolean;
   /** Extra folders laid out like models/ to seed from (after models/ and .cache/models/). */
   modelDirs?: string[];
   /** Listen on 127.0.0.1:port (0 = any free port) for clients outside Miniflare. */
