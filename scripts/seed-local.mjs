@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { ROOT, SHARED_DIR, discoverModels, publishToBucket, publishWebAssets } from './lib/local-models.mjs';
+import { ROOT, SHARED_DIR, discoverModels, publishToBucket } from './lib/local-models.mjs';
 import { registerModel } from './lib/register.mjs';
 import { seedDevKeyLocal } from './keys.mjs';
 
@@ -30,7 +30,6 @@ export async function publishLocal(ids) {
     const bucket = await mf.getR2Bucket('MODELS');
     const models = discoverModels().filter((m) => !ids || ids.includes(m.manifest.id));
     await publishToBucket(bucket, models);
-    if (!ids) await publishWebAssets(bucket);
     return models.map((m) => m.manifest.id);
   } finally {
     await mf.dispose();

@@ -10,8 +10,8 @@ import { registerClassify } from './routes/classify';
 import { registerEmbed } from './routes/embed';
 import { registerHealth } from './routes/health';
 import { registerModels } from './routes/models';
-import { registerWeb } from './routes/web';
 import { registerBatches } from './batches/routes';
+import { registerBatchUploads } from './routes/batch-uploads';
 import { registerWebhooks } from './batches/webhooks';
 import { handleQueue } from './batches/consumer';
 
@@ -36,9 +36,9 @@ export function createApp() {
   registerClassify(app);
   registerEmbed(app);
   registerBench(app);
+  registerBatchUploads(app);
   registerBatches(app);
   registerWebhooks(app);
-  registerWeb(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

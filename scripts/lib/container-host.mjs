@@ -6,7 +6,7 @@ import { buildContainer } from '../../container/build.mjs';
 export async function startContainer(env = {}) {
   const entry = await buildContainer();
   const proc = spawn(process.execPath, [entry], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDER: 'cpu', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDER: 'cpu', SHUTDOWN_GRACE_MS: '1000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = [];

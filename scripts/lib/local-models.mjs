@@ -31,12 +31,3 @@ export async function publishToBucket(bucket, models) {
     await bucket.put(`models/${manifest.id}/manifest.json`, JSON.stringify(manifest));
   }
 }
-
-/** The page's in-browser inference files (scripts/build-web.mjs), served by the Worker at /web/. */
-export async function publishWebAssets(bucket) {
-  const { buildWeb } = await import('../build-web.mjs');
-  for (const file of await buildWeb()) {
-    const bytes = readFileSync(file);
-    await bucket.put(`web/${basename(file)}`, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }
-}

@@ -6,11 +6,29 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare, Response as MfResponse } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { MODEL_DIRS, ROOT, discoverModels, publishToBucket, publishWebAssets } from './local-models.mjs';
+import { MODEL_DIRS, ROOT, discoverModels, publishToBucket } from './local-models.mjs';
+import { WEB_DIR } from '../build-web.mjs';
 import { DEV_API_KEY, DEV_KEY_ID, SCOPES, seedKeys } from '../keys.mjs';
 
 export function buildWorker() {
+  // The page (static assets, wrangler.toml [assets]) first: wrangler checks that the folder exists.
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', 'dist'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function assetsOption(o, workerOptions) {
+  const want = o.assets ?? o.web;
+  if (want === false) return {};
+  const directory = typeof want === 'string' ? want : want ? WEB_DIR : workerOptions.assets?.directory;
+  if (!directory) return {};
+  return {
+    assets: {
+      ...workerOptions.assets,
+      directory,
+      routerConfig: { has_user_worker: true, ...workerOptions.assets?.routerConfig },
+      assetConfig: { html_handling: 'auto-trailing-slash', not_found_handling: 'none', ...workerOptions.assets?.assetConfig },
+    },
+  };
 }
 
 export async function startWorker(o = {}) {
@@ -27,6 +45,9 @@ export async function startWorker(o = {}) {
     r2Buckets: { MODELS: 'edge-vit-models' },
     outboundService: o.outbound ?? (() => new MfResponse('outbound network is disabled here', { status: 599 })),
     ...(o.port !== undefined ? { port: o.port, host: '127.0.0.1' } : {}),
+    // Static assets in front of the Worker, as on Cloudflare (the page at /, scripts/build-web.mjs):
+    // o.assets (true: the built page; or a folder), else wrangler.toml's [assets] if it has one.
+    ...assetsOption(o, workerOptions),
     ...o.miniflare,
     // API keys, per-key rate limiter and counters (src/auth, src/ratelimit, src/observability);
     // merged so that o.miniflare can add namespaces of its own.
@@ -39,7 +60,6 @@ export async function startWorker(o = {}) {
   // o.modelDirs: extra folders laid out like models/ (e.g. a test's temporary manifests).
   const models = discoverModels([...MODEL_DIRS, ...(o.modelDirs ?? [])]).filter((m) => !o.models || o.models.includes(m.manifest.id));
   await publishToBucket(bucket, models);
-  if (o.web) await publishWebAssets(bucket); // 28 MB of ORT WASM: only for the page tests
   // The dev key (all scopes; a bucket large enough that no suite meets it) plus o.keys.
   const keys = await mf.getKVNamespace('API_KEYS');
   await seedKeys(keys, [{ key: DEV_API_KEY, id: DEV_KEY_ID, scopes: SCOPES, rate_limit: { per_minute: 1e6, burst: 1e5 } }, ...(o.keys ?? [])]);

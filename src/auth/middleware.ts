@@ -24,7 +24,7 @@ export function requirementFor(method: string, path: string): Requirement {
   if (p === '/v1/batches' || p.startsWith('/v1/batches/')) return 'batches';
   if (p === '/v1/admin' || p.startsWith('/v1/admin/')) return 'admin';
   if (p === '/v1/models' || p.startsWith('/v1/models/')) return read ? 'read' : 'admin';
-  if (read && (p === '/' || p === '/app.js' || p.startsWith('/web/') || p === '/healthz' || p === '/readyz' || p === '/openapi.json')) return 'read';
+  if (read && (p === '/' || p === '/healthz' || p === '/readyz' || p === '/openapi.json')) return 'read';
   return 'key';
 }
 

@@ -1,12 +1,13 @@
 // The companion container as a real process on loopback: Open Inference Protocol v2 shapes,
 // JSON and binary tensors, errors, and the dynamic batcher.
 import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heavyCopy, startContainer, type ContainerProcess } from '../support/container';
 
 const { dir, heavyId } = heavyCopy('convmixer-cifar10');
 let c: ContainerProcess;
-beforeAll(async () => { c = await startContainer({ MODELS_DIRS: dir, MAX_BATCH: '8', MAX_QUEUE_DELAY_MS: '20' }); });
+beforeAll(async () => { c = await startContainer({ MODELS_DIRS: dir, MAX_BATCH: '8', MAX_QUEUE_DELAY_MS: '20', MAX_BODY_BYTES: '1000000' }); });
 afterAll(async () => { await c?.stop(); rmSync(dir, { recursive: true, force: true }); });
 
 const N = 3 * 32 * 32;
@@ -41,7 +42,7 @@ describe('OIP v2 health and metadata', () => {
     expect(await (await fetch(`${c.url}/v2/health/live`)).json()).toEqual({ live: true });
     expect(await (await fetch(`${c.url}/v2/health/ready`)).json()).toEqual({ ready: true });
     const meta = await (await fetch(`${c.url}/v2`)).json();
-    expect(meta).toMatchObject({ name: 'edge-vit-container', extensions: ['binary_tensor_data'], execution_provider: 'cpu' });
+    expect(meta).toMatchObject({ name: 'edge-vit-container', extensions: ['binary_tensor_data', 'statistics'], execution_provider: 'cpu' });
   });
 
   it('model metadata has the spec\'s fields', async () => {
@@ -60,6 +61,9 @@ describe('OIP v2 health and metadata', () => {
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: 'unknown model "nope"' });
     expect((await fetch(`${c.url}/v2/models/nope/infer`, { method: 'POST', body: '{}' })).status).toBe(404);
+    const odd = await fetch(`${c.url}/v2/models/..%2F..%2Fetc/infer`, { method: 'POST', body: '{}' });
+    expect(odd.status).toBe(404);
+    expect(await odd.json()).toHaveProperty('error');
   });
 });
 
@@ -91,6 +95,27 @@ describe('OIP v2 infer', () => {
     expect(header.outputs).toEqual([{ name: 'logits', datatype: 'FP32', shape: [1, 10], parameters: { binary_data_size: 40 } }]);
     const json = await (await jsonInfer(Array.from(x), undefined, { outputs: [{ name: 'logits' }] })).json();
     json.outputs[0].data.forEach((v: number, i: number) => expect(logits[i]).toBeCloseTo(v, 5));
+  });
+
+  it('the optional /versions/{version} segment: the manifest version is served, others are 404', async () => {
+    const meta = await fetch(`${c.url}/v2/models/${heavyId}/versions/1.0.0`);
+    expect(meta.status).toBe(200);
+    expect((await meta.json()).versions).toEqual(['1.0.0']);
+    const res = await fetch(`${c.url}/v2/models/${heavyId}/versions/1.0.0/infer`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'pixel_values', datatype: 'FP32', shape: [1, 3, 32, 32], data: Array.from(pixels(4)) }] }),
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).model_version).toBe('1.0.0');
+    const wrong = await fetch(`${c.url}/v2/models/${heavyId}/versions/9/infer`, { method: 'POST', body: '{}' });
+    expect(wrong.status).toBe(404);
+    expect((await wrong.json()).error).toMatch(/no version "9"/);
+  });
+
+  it('a body over MAX_BODY_BYTES -> 413 with an error body', async () => {
+    const res = await fetch(`${c.url}/v2/models/${heavyId}/infer`, { method: 'POST', body: new Uint8Array(1_000_001) });
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toMatch(/over 1000000 bytes/);
   });
 
   it.each([
@@ -126,5 +151,20 @@ describe('OIP v2 infer', () => {
         expect(together[i]![k]).toBeCloseTo(logits[i * 10 + k]!, 4);
       }
     });
+  });
+});
+
+describe('shutdown', () => {
+  it('SIGTERM: a request that never finishes its body holds the process for SHUTDOWN_GRACE_MS only', async () => {
+    const p = await startContainer({ MODELS_DIRS: dir, SHUTDOWN_GRACE_MS: '500' });
+    const { port } = new URL(p.url);
+    const sock = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(`POST /v2/models/${heavyId}/infer HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{"inputs"`);
+    await new Promise((r) => setTimeout(r, 100));
+    const t = performance.now();
+    await p.stop();
+    expect(performance.now() - t).toBeLessThan(3000);
+    sock.destroy();
   });
 });

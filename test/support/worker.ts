@@ -12,7 +12,11 @@ export interface WorkerOptions {
   outbound?: Outbound;
   /** Model ids to seed; default: every model found locally. */
   models?: string[];
-  /** Build and publish the page's in-browser inference files (/web/). */
+  /** Serve static assets in front of the Worker, as wrangler.toml [assets] does: true = the page
+   * built by scripts/build-web.mjs (.cache/web/, built by the global setup), or a folder.
+   * Default: wrangler.toml's [assets] when it has one. */
+  assets?: boolean | string;
+  /** @deprecated alias of `assets: true`. */
   web?: boolean;
   /** Extra folders laid out like models/ to seed from (after models/ and .cache/models/). */
   modelDirs?: string[];

@@ -49,6 +49,12 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const classify = (headers: Record<string, string>, path = '/v1/classify') =>
   w.fetch(path, { method: 'POST', body: TENCH, headers: { 'content-type': 'image/jpeg', ...headers } });
 
+/** The route itself answered: this worker has no D1, so batch routes say 503 batches-unavailable. */
+async function expectPastAuth(res: Response) {
+  const body = (await res.json()) as { type?: string };
+  expect(res.status < 500 || String(body.type).endsWith('/batches-unavailable'), `${res.status} ${body.type}`).toBe(true);
+}
+
 describe('authentication', () => {
   it('no Authorization header: 401 problem with a Bearer challenge', async () => {
     const res = await w.fetch('/v1/classify', { method: 'POST', body: TENCH, headers: { 'content-type': 'image/jpeg' }, auth: false });
@@ -112,7 +118,7 @@ describe('scopes', () => {
   it('batches scope reaches /v1/batches* (whatever the route answers, not 401/403) and nothing else', async () => {
     const res = await w.fetch('/v1/batches/does-not-exist', { headers: bearer(KEYS.batches) });
     expect([401, 403]).not.toContain(res.status);
-    expect(res.status).toBeLessThan(500);
+    await expectPastAuth(res);
     await expectProblem(await classify(bearer(KEYS.batches)), 403, 'forbidden');
   });
   it('admin implies every scope; model publishing (non-GET /v1/models*) needs admin', async () => {
@@ -151,7 +157,7 @@ describe('public reads and deny-by-default', () => {
   it('the webhook route authenticates itself: no key asked for', async () => {
     const res = await w.fetch('/v1/webhooks/ingest', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, auth: false });
     expect([401, 403]).not.toContain(res.status);
-    expect(res.status).toBeLessThan(500);
+    await expectPastAuth(res);
   });
   it('PUBLIC_READS=false: reads need a key too', async () => {
     const priv = await startWorker({ models: [MODEL], vars: { DEFAULT_MODEL: MODEL, PUBLIC_READS: 'false' } });
