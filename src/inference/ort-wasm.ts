@@ -3,6 +3,7 @@ import type { Manifest } from '../models/manifest';
 import { loadVerifiedWeights } from '../models/weights';
 import { toFloat16, fromFloat16 } from '../preprocess/tensor';
 import type { Backend, ModelInput, ModelOutput } from './backend';
+import { isolateCpu } from './cpu-gate';
 import { createSession, ort, type OrtSession } from './ort-runtime';
 
 /** Sessions kept per isolate; a small LRU because an isolate has 128 MB. */
@@ -61,7 +62,7 @@ export class OrtWasmBackend implements Backend {
       const tensor = m.input.dtype === 'float16'
         ? new ort.Tensor('float16', toFloat16(slice), dims)
         : new ort.Tensor('float32', slice, dims);
-      const out = await session.run({ [m.input.name]: tensor }, fetches);
+      const out = await isolateCpu.run(() => session.run({ [m.input.name]: tensor }, fetches));
       logits.push(asFloat32(out[m.outputs.logits]!));
       if (fetches.length > 1) embeddings.push(asFloat32(out[m.outputs.embedding!]!));
       for (const t of Object.values(out)) t.dispose();

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { CpuGate } from '../../src/inference/cpu-gate';
+
+const tick = () => new Promise((r) => setTimeout(r, 1));
+
+describe('CpuGate', () => {
+  it('runs tasks one at a time, in the order they were admitted, whatever their awaits', async () => {
+    const gate = new CpuGate();
+    const log: string[] = [];
+    let running = 0, most = 0;
+    const task = (name: string, awaits: number) => gate.run(async () => {
+      running++; most = Math.max(most, running);
+      log.push(`${name}:start`);
+      for (let i = 0; i < awaits; i++) await tick();
+      log.push(`${name}:end`);
+      running--;
+      return name;
+    });
+    const results = await Promise.all([task('a', 3), task('b', 0), task('c', 1)]);
+    expect(results).toEqual(['a', 'b', 'c']);
+    expect(log).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
+    expect(most).toBe(1);
+    expect(gate.depth).toBe(0);
+  });
+
+  it('a failing task rejects its own caller only and does not block the next', async () => {
+    const gate = new CpuGate();
+    const failed = gate.run(async () => { await tick(); throw new Error('decode failed'); });
+    const next = gate.run(() => 'served');
+    await expect(failed).rejects.toThrow('decode failed');
+    await expect(next).resolves.toBe('served');
+  });
+});
