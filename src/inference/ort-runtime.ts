@@ -27,6 +27,25 @@ export async function createSession(model: Uint8Array): Promise<OrtSession> {
 }
 
 let initialised = false;
+let linearMemory: WebAssembly.Memory | null = null;
+
+/**
+ * Bytes of onnxruntime-web's WebAssembly linear memory: weights, arena and activations of every
+ * cached session. It only grows, so it is the peak; most of an isolate's memory is here.
+ */
+export function ortMemoryBytes(): number {
+  return linearMemory?.buffer.byteLength ?? 0;
+}
+
+function findMemory(instance: WebAssembly.Instance, imports?: WebAssembly.Imports): WebAssembly.Memory | null {
+  const exported = Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);
+  if (exported) return exported as WebAssembly.Memory;
+  for (const mod of Object.values(imports ?? {})) {
+    const imported = Object.values(mod).find((v) => v instanceof WebAssembly.Memory);
+    if (imported) return imported as WebAssembly.Memory;
+  }
+  return null;
+}
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionProviders: ['wasm'],
@@ -41,7 +60,10 @@ async function createFirst(model: Uint8Array): Promise<OrtSession> {
   const original = WebAssembly.instantiate;
   WebAssembly.instantiate = ((source: unknown, imports?: WebAssembly.Imports) => {
     if (source instanceof WebAssembly.Module) return original(source, imports);
-    return original(ORT_WASM, imports).then((instance) => ({ instance, module: ORT_WASM }));
+    return original(ORT_WASM, imports).then((instance) => {
+      linearMemory = findMemory(instance, imports);
+      return { instance, module: ORT_WASM };
+    });
   }) as typeof WebAssembly.instantiate;
   try {
     const session = await ort.InferenceSession.create(model, SESSION_OPTIONS);
