@@ -6,7 +6,9 @@ Training checkpoints live in the git-ignored .cache/train/<id>/; the shipped fp3
 same tensors as initializers (named ``model.<state_dict key>`` by the export wrapper), and the
 manifest holds the training record. This writes both back so a warm restart continues from the
 released weights instead of from scratch. Strict: every state_dict tensor must be found with the
-same shape, or it refuses.
+same shape, or it refuses. That holds for ConvMixer (its convolutions keep their weights as named
+initializers); the transformer exports fold each Linear weight into an unnamed, transposed MatMul
+constant, so for those families only the checkpoint that `train` left in .cache/train/ resumes.
 """
 from __future__ import annotations
 
