@@ -33,7 +33,10 @@ for (const id of ids) {
     };
     // Raw runs first: ORT's linear memory is read after one session has loaded and run, before the
     // cold-start loop below creates and drops sessions (linear memory never shrinks).
-    const { ms: raw, ort_memory_bytes: ortBytes } = await post(`/__bench/run?model=${id}&n=${n}`, '');
+    // V8 tiers WebAssembly up from Liftoff to TurboFan by use: a small model needs ~40 runs to
+    // reach its steady speed (ConvMixer: 11 ms -> 5 ms), so warm up before measuring.
+    const { ort_memory_bytes: ortBytes } = await post(`/__bench/run?model=${id}&n=60`, '');
+    const { ms: raw } = await post(`/__bench/run?model=${id}&n=${n}`, '');
     const prep = (await post(`/__bench/preprocess?model=${id}&n=${Math.min(n, 20)}`, jpeg)).ms;
     const cold = [];
     for (let i = 0; i < 5; i++) cold.push((await post(`/__bench/cold?model=${id}`, '')).ms);
