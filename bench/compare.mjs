@@ -69,16 +69,16 @@ async function workerdRows() {
 }
 
 // --- onnxruntime-web in Node (same package and .wasm as the Worker) -------------------------------
-async function ortWebSession(path, graphOptimizationLevel = 'all') {
+async function ortWebSession(path, graphOptimizationLevel = 'all', extra = {}) {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.simd = true;
-  return { ort, session: await ort.InferenceSession.create(readFileSync(path), { executionProviders: ['wasm'], graphOptimizationLevel }) };
+  return { ort, session: await ort.InferenceSession.create(readFileSync(path), { executionProviders: ['wasm'], graphOptimizationLevel, ...extra }) };
 }
 
 /** ms per image of session.run at `batch` images per call. */
-async function runOrtWeb(path, level, batch = 1) {
-  const { ort, session } = await ortWebSession(path, level);
+async function runOrtWeb(path, level, batch = 1, extra = {}) {
+  const { ort, session } = await ortWebSession(path, level, extra);
   const feeds = { [manifest.input.name]: new ort.Tensor('float32', new Float32Array(batch * 3 * size * size), [batch, 3, size, size]) };
   const ms = await timeIt(() => session.run(feeds, [manifest.outputs.logits]), batch === 1 ? n : Math.max(5, Math.ceil(n / batch)));
   await session.release();
@@ -147,6 +147,9 @@ exp('graph optimisation: basic (instead of all)', await runOrtWeb(onnxPath, 'bas
 exp('graph optimisation: disabled', await runOrtWeb(onnxPath, 'disabled'));
 // Batching concurrent requests in the isolate only pays if a batch of 8 costs less than 8 single runs.
 exp('batch 8 per call (ms per image)', await runOrtWeb(onnxPath, 'all', 8));
+exp('static batch dimension (freeDimensionOverrides batch=1)', await runOrtWeb(onnxPath, 'all', 1, { freeDimensionOverrides: { batch: 1 } }));
+exp('CPU memory arena off', await runOrtWeb(onnxPath, 'all', 1, { enableCpuMemArena: false }));
+exp('weight pre-packing off (less memory)', await runOrtWeb(onnxPath, 'all', 1, { extra: { session: { disable_prepacking: '1' } } }));
 for (const [suffix, label] of [['-int8', 'int8 weights (DequantizeLinear, fp32 compute)'], ['-int8dyn', 'int8 dynamic (MatMulInteger, int8 compute)']]) {
   const q = discoverModels().find((m) => m.manifest.id === a.model + suffix);
   if (q) exp(label, await runOrtWeb(join(q.dir, 'model.onnx')));

@@ -50,6 +50,10 @@ function findMemory(instance: WebAssembly.Instance, imports?: WebAssembly.Import
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionProviders: ['wasm'],
   graphOptimizationLevel: 'all',
+  // MLAS keeps a pre-packed copy of every GEMM weight beside the original; in WASM that copy
+  // buys no measurable speed (bench:compare: 0.97x) and costs memory the isolate does not have
+  // (ViT-Ti/16 fp32: 77 -> 64 MiB of ORT heap, npm run bench).
+  extra: { session: { disable_prepacking: '1' } },
 };
 
 async function createFirst(model: Uint8Array): Promise<OrtSession> {
