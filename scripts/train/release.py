@@ -61,6 +61,9 @@ def release(model_id: str, log=print) -> None:
     manifest = export_model(record["model"], out, state_dict=sd, model_id=model_id, source=SOURCE,
                             log=log)
     manifest["license"] = "MIT"
+    # Each warm restart is new weights under the same id: the minor version counts them, so
+    # clients can tell which weights answered them.
+    manifest["version"] = f"1.{len(record['training'].get('stages', [None])) - 1}.0"
 
     d = cifar.load()
     x = normalize(torch.from_numpy(d["x_hold"])).numpy()
