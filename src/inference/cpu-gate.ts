@@ -3,11 +3,12 @@
  * session.run) inside one isolate.
  *
  * An isolate runs one thing at a time anyway, so the gate costs no throughput. What it buys:
- * without it, concurrent requests interleave at every `await` of the decoders and of
- * onnxruntime-web, the order in which they resume is not their arrival order, and under
- * sustained concurrency a few requests wait many service times (measured with autocannon, 8
- * connections: p99 about 12x p50). It also keeps only one request's decoded pixels alive at a time,
- * which matters in a 128 MB isolate. I/O (URL fetches, R2 reads, the heavy backend) stays outside.
+ * requests already inside the Worker are served in the order they got there, instead of
+ * interleaving at every `await` of the decoders and of onnxruntime-web (a later request's decode
+ * slipping between an earlier one's steps), and only one request's decoded pixels are alive at a
+ * time, which matters in a 128 MB isolate. I/O (URL fetches, R2 reads, the heavy backend) stays
+ * outside. It cannot reorder what local workerd does before the Worker's code runs (the
+ * single-packet load tail in SECURITY.md#load).
  */
 export class CpuGate {
   private tail: Promise<void> = Promise.resolve();

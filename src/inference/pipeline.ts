@@ -22,21 +22,21 @@ export async function runPipeline(env: Env, cfg: Config, m: Manifest, inputs: Im
   const p = m.preprocess;
   const per = 3 * p.size * p.size;
   const batch = new Float32Array(per * inputs.length);
-  let decodeMs = 0, preprocessMs = 0;
-  // URL inputs are fetched first, outside the CPU gate (I/O must not hold it).
-  const encoded: Uint8Array[] = [];
-  for (const input of inputs) encoded.push(await materialize(input, cfg));
-  const fetchMs = performance.now() - t0;
-  // Sequential on purpose: one image's RGBA is dropped before the next is decoded (memory).
-  await isolateCpu.run(async () => {
-    for (let i = 0; i < encoded.length; i++) {
+  let decodeMs = 0, preprocessMs = 0, fetchMs = 0;
+  // Sequential on purpose: one image's bytes and RGBA are dropped before the next is fetched
+  // (memory). Fetching a URL is I/O and stays outside the CPU gate.
+  for (let i = 0; i < inputs.length; i++) {
+    const a = performance.now();
+    const bytes = await materialize(inputs[i]!, cfg);
+    fetchMs += performance.now() - a;
+    await isolateCpu.run(async () => {
       const b = performance.now();
-      const img = await decodeImage(encoded[i]!, { maxPixels: cfg.maxImagePixels });
+      const img = await decodeImage(bytes, { maxPixels: cfg.maxImagePixels });
       const c = performance.now();
       writeNormalized(resizedRgb(img, p), p, m.input.layout, batch, i);
       decodeMs += c - b; preprocessMs += performance.now() - c;
-    }
-  });
+    });
+  }
   const e = performance.now();
   const output = await backendFor(m, env).run(m, { data: batch, batch: inputs.length }, { wantEmbedding });
   const f = performance.now();
