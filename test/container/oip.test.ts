@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heavyCopy, startContainer, type ContainerProcess } from '../support/container';
 
-const { dir, heavyId } = heavyCopy('convmixer-cifar10');
+const { dir, heavyId, version } = heavyCopy('convmixer-cifar10');
 let c: ContainerProcess;
 beforeAll(async () => { c = await startContainer({ MODELS_DIRS: dir, MAX_BATCH: '8', MAX_QUEUE_DELAY_MS: '20', MAX_BODY_BYTES: '1000000' }); });
 afterAll(async () => { await c?.stop(); rmSync(dir, { recursive: true, force: true }); });
@@ -49,7 +49,7 @@ describe('OIP v2 health and metadata', () => {
     const res = await fetch(`${c.url}/v2/models/${heavyId}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      name: heavyId, versions: ['1.0.0'], platform: 'onnxruntime_onnx',
+      name: heavyId, versions: [version], platform: 'onnxruntime_onnx',
       inputs: [{ name: 'pixel_values', datatype: 'FP32', shape: [-1, 3, 32, 32] }],
       outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 10] }, { name: 'embedding', datatype: 'FP32', shape: [-1, 256] }],
     });
@@ -72,7 +72,7 @@ describe('OIP v2 infer', () => {
     const res = await jsonInfer(Array.from(pixels(1)));
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ model_name: heavyId, model_version: '1.0.0', id: 'r1' });
+    expect(body).toMatchObject({ model_name: heavyId, model_version: version, id: 'r1' });
     expect(body.outputs.map((o: { name: string; datatype: string; shape: number[] }) => [o.name, o.datatype, o.shape]))
       .toEqual([['logits', 'FP32', [1, 10]], ['embedding', 'FP32', [1, 256]]]);
     expect(body.outputs[0].data).toHaveLength(10);
@@ -98,15 +98,15 @@ describe('OIP v2 infer', () => {
   });
 
   it('the optional /versions/{version} segment: the manifest version is served, others are 404', async () => {
-    const meta = await fetch(`${c.url}/v2/models/${heavyId}/versions/1.0.0`);
+    const meta = await fetch(`${c.url}/v2/models/${heavyId}/versions/${version}`);
     expect(meta.status).toBe(200);
-    expect((await meta.json()).versions).toEqual(['1.0.0']);
-    const res = await fetch(`${c.url}/v2/models/${heavyId}/versions/1.0.0/infer`, {
+    expect((await meta.json()).versions).toEqual([version]);
+    const res = await fetch(`${c.url}/v2/models/${heavyId}/versions/${version}/infer`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: [{ name: 'pixel_values', datatype: 'FP32', shape: [1, 3, 32, 32], data: Array.from(pixels(4)) }] }),
     });
     expect(res.status).toBe(200);
-    expect((await res.json()).model_version).toBe('1.0.0');
+    expect((await res.json()).model_version).toBe(version);
     const wrong = await fetch(`${c.url}/v2/models/${heavyId}/versions/9/infer`, { method: 'POST', body: '{}' });
     expect(wrong.status).toBe(404);
     expect((await wrong.json()).error).toMatch(/no version "9"/);

@@ -15,7 +15,7 @@ export interface ContainerProcess { url: string; proc: ChildProcess; log: string
 export const startContainer = (env: Record<string, string> = {}): Promise<ContainerProcess> => start(env);
 
 /** A models folder holding `<id>-heavy`: the shipped ONNX of `id` under a heavy-tier manifest. */
-export function heavyCopy(id: string): { dir: string; heavyId: string } {
+export function heavyCopy(id: string): { dir: string; heavyId: string; version: string } {
   const dir = mkdtempSync(join(tmpdir(), 'heavy-'));
   const heavyId = `${id}-heavy`;
   const manifest = JSON.parse(readFileSync(join(ROOT, 'models', id, 'manifest.json'), 'utf8'));
@@ -24,7 +24,7 @@ export function heavyCopy(id: string): { dir: string; heavyId: string } {
   writeFileSync(join(dir, heavyId, 'manifest.json'), JSON.stringify({
     ...manifest, id: heavyId, tier: 'heavy', fallback: id, onnx: { ...manifest.onnx, key: `models/${heavyId}/model.onnx` },
   }));
-  return { dir, heavyId };
+  return { dir, heavyId, version: manifest.version };
 }
 
 /**
