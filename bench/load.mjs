@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench:load [-- --duration 60 --connections 8 --timeout 10 --model convmixer-cifar10 --image path
-//                       --clients autocannon,fetch --no-build --rate-limited | --no-rate-limit]
+//                       --clients autocannon,fetch[,socket,socket-split] --no-build --rate-limited | --no-rate-limit]
 // Sustained load on the real Worker in workerd, listening on loopback: POST /v1/classify of a
 // real 32x32 CIFAR-10 JPEG (from ../shared/datasets/cifar10-train.tar; --image for another file)
 // with the dev key, at fixed concurrency for --duration seconds per client.
@@ -9,8 +9,9 @@
 // connection): autocannon, and Node's fetch (undici). They see different tails: autocannon (like
 // wrk) writes each request's headers and body in one packet, and workerd then admits concurrent
 // requests out of arrival order, so a few wait seconds while the Worker itself answers each in
-// tens of ms; undici writes headers and body separately and is served in order. So the table also
-// gives, from the Worker's own request logs, the time each request spent inside the Worker.
+// tens of ms; undici writes headers and body separately and is served in order (`--clients
+// socket,socket-split` shows it with one raw client both ways). So the table also gives, from the
+// Worker's own request logs, the time each request spent inside the Worker.
 //
 // Rate limit: the per-key token bucket (RATE_LIMIT_PER_MINUTE, 600/min by default) would answer
 // 429 to a load test, as it should. scripts/lib/worker-host.mjs seeds the dev key with its own
@@ -19,6 +20,7 @@
 // with the production defaults to watch the 429s; --no-rate-limit turns the limiter off.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -74,25 +76,27 @@ const headers = { 'content-type': type, authorization: `Bearer ${KEY}` };
 function runAutocannon(countError) {
   const instance = autocannon({ url, method: 'POST', body: Buffer.from(img.bytes), connections, duration, timeout: Number(a.timeout), headers });
   instance.on('reqError', (e) => countError(e?.code ?? e?.message ?? String(e)));
-  return instance.then((r) => ({ ...r, latency: { ...r.latency, max: r.latency.max } }));
+  return instance;
 }
 
-/** The same closed loop with fetch (undici, keep-alive pool), reported in autocannon's result shape. */
-async function runFetch(countError) {
+/**
+ * A closed loop (one request in flight per connection) around `send`, which resolves to an HTTP
+ * status; reported in autocannon's result shape.
+ */
+async function closedLoop(send, countError) {
   const lat = []; const codes = {}; let errors = 0, timeouts = 0;
   const end = Date.now() + duration * 1000;
-  await Promise.all(Array.from({ length: connections }, async () => {
+  await Promise.all(Array.from({ length: connections }, async (_, conn) => {
     while (Date.now() < end) {
       const t = performance.now();
       try {
-        const res = await fetch(url, { method: 'POST', body: img.bytes, headers, signal: AbortSignal.timeout(Number(a.timeout) * 1000) });
-        await res.arrayBuffer();
+        const status = await send(conn);
         lat.push(performance.now() - t);
-        codes[res.status] = { count: (codes[res.status]?.count ?? 0) + 1 };
+        codes[status] = { count: (codes[status]?.count ?? 0) + 1 };
       } catch (e) {
         errors++;
         if (e?.name === 'TimeoutError') timeouts++;
-        countError(e?.name === 'TimeoutError' ? 'timeout' : e?.cause?.code ?? e?.message);
+        countError(e?.name === 'TimeoutError' ? 'timeout' : e?.cause?.code ?? e?.code ?? e?.message);
       }
     }
   }));
@@ -104,7 +108,54 @@ async function runFetch(countError) {
   };
 }
 
-const CLIENTS = { autocannon: runAutocannon, fetch: runFetch };
+/** Node's fetch (undici, keep-alive pool). */
+function runFetch(countError) {
+  return closedLoop(async () => {
+    const res = await fetch(url, { method: 'POST', body: img.bytes, headers, signal: AbortSignal.timeout(Number(a.timeout) * 1000) });
+    await res.arrayBuffer();
+    return res.status;
+  }, countError);
+}
+
+/**
+ * Raw HTTP/1.1 over one keep-alive socket per connection, the request written in one packet
+ * (`socket`, as autocannon and wrk do) or as headers, then body on the next turn (`socket-split`,
+ * as undici does): the same client both ways, to show which of the two workerd serves in order.
+ */
+function runSocket(split) {
+  return (countError) => {
+    const u = new URL(url);
+    const head = Buffer.from(`POST ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: ${type}\r\n`
+      + `authorization: ${headers.authorization}\r\ncontent-length: ${img.bytes.length}\r\n\r\n`);
+    const body = Buffer.from(img.bytes);
+    const sockets = new Map();
+    const open = (conn) => {
+      const socket = connect(Number(u.port), u.hostname);
+      const state = { socket, buf: Buffer.alloc(0), waiter: null };
+      socket.on('data', (d) => {
+        state.buf = Buffer.concat([state.buf, d]);
+        const end = state.buf.indexOf('\r\n\r\n');
+        if (end < 0 || !state.waiter) return;
+        const len = Number(/content-length: *(\d+)/i.exec(state.buf.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+        if (state.buf.length < end + 4 + len) return;
+        const status = Number(state.buf.subarray(9, 12).toString('latin1'));
+        state.buf = state.buf.subarray(end + 4 + len);
+        const w = state.waiter; state.waiter = null; w.resolve(status);
+      });
+      socket.on('error', (e) => { state.waiter?.reject(e); state.waiter = null; sockets.delete(conn); });
+      sockets.set(conn, state);
+      return state;
+    };
+    const send = (conn) => new Promise((resolve, reject) => {
+      const state = sockets.get(conn) ?? open(conn);
+      state.waiter = { resolve, reject };
+      if (split) { state.socket.write(head); setImmediate(() => state.socket.write(body)); } else state.socket.write(Buffer.concat([head, body]));
+    });
+    return closedLoop(send, countError).finally(() => { for (const { socket } of sockets.values()) socket.destroy(); });
+  };
+}
+
+const CLIENTS = { autocannon: runAutocannon, fetch: runFetch, socket: runSocket(false), 'socket-split': runSocket(true) };
 try {
   // Warm the session so the run measures steady state, not the cold start.
   const warm = await fetch(url, { method: 'POST', body: img.bytes, headers });
@@ -112,7 +163,7 @@ try {
   const rows = [], notes = [], verdicts = [];
   for (const name of a.clients.split(',')) {
     const run = CLIENTS[name];
-    if (!run) throw new Error(`unknown client "${name}" (autocannon, fetch)`);
+    if (!run) throw new Error(`unknown client "${name}" (${Object.keys(CLIENTS).join(', ')})`);
     const errorKinds = new Map();
     const from = workerDurations.length;
     const r = await run((k) => errorKinds.set(k, (errorKinds.get(k) ?? 0) + 1));

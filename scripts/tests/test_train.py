@@ -58,3 +58,39 @@ def test_shipped_int8_scheme_runs_matmuls_in_integer_and_stays_close(tmp_path):
     a, b = ort_web_logits(fp32, x), ort_web_logits(int8, x)
     err = np.max(np.abs(b - a)) / np.max(np.abs(a))
     assert 0 < err < 0.1, err
+
+
+def test_restore_rebuilds_the_shipped_convmixer_exactly():
+    """train.restore: the shipped ONNX's initializers -> a strict state_dict whose PyTorch logits on
+    the parity fixtures' hold-out JPEGs are the released ones (what train --resume starts from)."""
+    import io
+    import json
+    import tarfile
+
+    from PIL import Image
+
+    from scripts.train.data import TAR
+    from scripts.train.restore import state_dict_from_onnx
+    from scripts.train.release import MODELS
+    from scripts.train.train import normalize
+
+    if not os.path.exists(TAR):
+        pytest.skip("needs ../shared/datasets/cifar10-train.tar")
+    model = create_model("convmixer_cifar").eval()
+    model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, "convmixer-cifar10", "model.onnx"), model), strict=True)
+    with open(os.path.join(MODELS, "convmixer-cifar10", "parity.json")) as f:
+        parity = json.load(f)
+    with tarfile.open(TAR) as tf:
+        x = np.stack([np.asarray(Image.open(io.BytesIO(tf.extractfile(n).read())).convert("RGB")) for n in parity["tar_member"]])
+    with torch.no_grad():
+        logits = model(normalize(torch.from_numpy(x))).numpy()
+    assert np.abs(logits - np.array(parity["logits"])).max() < 1e-4
+
+
+def test_restore_refuses_a_graph_whose_weights_were_folded():
+    from scripts.train.restore import state_dict_from_onnx
+    from scripts.train.release import MODELS
+
+    model = create_model("vit_cifar")
+    with pytest.raises(KeyError, match="no initializer"):
+        state_dict_from_onnx(os.path.join(MODELS, "vit-cifar10", "model.onnx"), model)
