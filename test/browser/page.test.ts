@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations } from '../support/batches';
+import { applyMigrations, batchBindings } from '../support/batches';
 import { startWorker, type TestWorker } from '../support/worker';
 // @ts-ignore
 import { ROOT, SHARED_DIR } from '../../scripts/lib/local-models.mjs';
@@ -48,12 +48,7 @@ beforeAll(async () => {
       }
       return new Response('no network here', { status: 599 });
     },
-    miniflare: {
-      d1Databases: { DB: 'edge-vit-batches' },
-      r2Buckets: { MODELS: 'edge-vit-models', UPLOADS: 'edge-vit-uploads' },
-      queueProducers: { BATCH_QUEUE: { queueName: 'edge-vit-batches' }, CALLBACK_QUEUE: { queueName: 'edge-vit-callbacks' } },
-      queueConsumers: { 'edge-vit-batches': { maxBatchSize: 4, maxBatchTimeout: 0.05, maxRetries: 2 } },
-    },
+    miniflare: batchBindings(2),
   });
   await applyMigrations((await w.mf.getD1Database('DB')) as unknown as D1Database);
   browser = await chromium.launch({

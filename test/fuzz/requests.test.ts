@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHeaders } from '../../src/lib/webhook-signature';
-import { applyMigrations } from '../support/batches';
+import { applyMigrations, batchBindings } from '../support/batches';
 import { photo } from '../support/images';
 import { DEV_API_KEY, startWorker, type TestWorker } from '../support/worker';
 import { CLIENT_PROBLEM_TYPES, SCALE, SEED, honestBombPng, hostileImage, lyingPng, runs, seedCorpus, type Corpus } from './hostile';
@@ -33,12 +33,7 @@ beforeAll(async () => {
     vars: { DEFAULT_MODEL: MODEL, WEBHOOK_SECRET, MAX_IMAGES_PER_REQUEST: '16' },
     keys: [{ key: 'fuzz-classify-only', id: 'fuzz-classify', scopes: ['classify'] }],
     // Batches need D1 and the queues; their consumers run in the same Worker. Outbound: refused.
-    miniflare: {
-      d1Databases: { DB: 'edge-vit-batches' },
-      r2Buckets: { MODELS: 'edge-vit-models', UPLOADS: 'edge-vit-uploads' },
-      queueProducers: { BATCH_QUEUE: { queueName: 'edge-vit-batches' }, CALLBACK_QUEUE: { queueName: 'edge-vit-callbacks' } },
-      queueConsumers: { 'edge-vit-batches': { maxBatchSize: 4, maxBatchTimeout: 0.05, maxRetries: 1 } },
-    },
+    miniflare: batchBindings(1),
   });
   await applyMigrations((await w.mf.getD1Database('DB')) as unknown as D1Database);
   console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} replays it), FUZZ_RUNS=${SCALE}; seed corpus: ${Object.keys(corpus).join(', ')}`);

@@ -32,6 +32,20 @@ export async function applyMigrations(db: D1Database) {
   }
 }
 
+/**
+ * The batch path's Miniflare bindings in their plain form (D1, the model and uploads buckets, the
+ * two queues, the item consumer), for tests that run the whole app without startBatchWorker's
+ * fault and callback plumbing.
+ */
+export function batchBindings(maxRetries: number) {
+  return {
+    d1Databases: { DB: 'edge-vit-batches' },
+    r2Buckets: { MODELS: 'edge-vit-models', UPLOADS: 'edge-vit-uploads' },
+    queueProducers: { BATCH_QUEUE: { queueName: 'edge-vit-batches' }, CALLBACK_QUEUE: { queueName: 'edge-vit-callbacks' } },
+    queueConsumers: { 'edge-vit-batches': { maxBatchSize: 4, maxBatchTimeout: 0.05, maxRetries } },
+  };
+}
+
 export async function startBatchWorker(o: { vars?: Record<string, string>; outbound: Outbound; maxRetries?: number; maxBatchSize?: number }): Promise<BatchWorker> {
   const webhookSecret = generateSecret();
   const callbackSecret = generateSecret();
