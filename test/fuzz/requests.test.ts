@@ -44,6 +44,9 @@ afterAll(async () => {
   await w?.dispose();
 });
 
+/** Paths the static-asset layer answers before the Worker (wrangler.toml [assets]). */
+const ASSET_PATHS = new Set(['/', '/%2e%2e/%2e%2e/']);
+
 /** Sends one request, bounded in time, and checks the answer is a success or a typed 4xx problem. */
 async function send(path: string, init: RequestInit & { auth?: boolean }, label: string): Promise<Response> {
   const t = performance.now();
@@ -200,7 +203,14 @@ describe('hostile requests through the Worker (workerd)', () => {
       if (inm !== null) headers['if-none-match'] = inm;
       if (b) headers['content-type'] = 'application/json';
       const hasBody = m !== 'GET' && m !== 'HEAD' && b !== undefined;
-      await send(p, { method: m, headers, body: hasBody ? b : undefined, auth: a !== undefined ? undefined : false }, `route ${m}`);
+      await send(p, { method: m, headers, body: hasBody ? b : undefined, auth: a !== undefined ? undefined : false }, `route ${m}`).catch((e) => {
+        // The platform's asset layer (the page at /, in front of the Worker) answers a non-GET with
+        // its 405 before reading the body and closes the connection, so a client still writing a
+        // large body can see a reset instead (SECURITY.md, "Not defended yet"). Only there.
+        const reset = (e as { cause?: { code?: string } })?.cause?.code === 'ECONNRESET';
+        if (!(reset && hasBody && ASSET_PATHS.has(p))) throw e;
+        statuses.set('(asset layer) reset while the body was sent', (statuses.get('(asset layer) reset while the body was sent') ?? 0) + 1);
+      });
     }), { numRuns: runs(400), seed: SEED });
   });
 
