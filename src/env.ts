@@ -16,6 +16,8 @@ export interface Env {
   RATE_LIMITER?: DurableObjectNamespace<import('./ratelimit/limiter').RateLimiter>;
   /** Request counters (src/observability/). Optional. */
   ANALYTICS?: AnalyticsEngineDataset;
+  /** The web page (wrangler.toml [assets]), served by the Worker for GET/HEAD (src/routes/assets.ts). */
+  ASSETS?: Fetcher;
   AUTH_MODE?: string;
   PUBLIC_READS?: string;
   DEV_API_KEY_HASH?: string;

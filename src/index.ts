@@ -5,6 +5,7 @@ import { authenticate } from './auth/middleware';
 import { observe } from './observability/middleware';
 import { rateLimit } from './ratelimit/middleware';
 import { invalid } from './routes/inputs';
+import { servePage } from './routes/assets';
 import { registerBench } from './routes/bench';
 import { registerClassify } from './routes/classify';
 import { registerEmbed } from './routes/embed';
@@ -28,8 +29,9 @@ export function createApp() {
     await next();
     c.header('x-request-id', id);
   });
-  // Security spine (src/observability, src/auth, src/ratelimit): log every request, then key + scope, then per-key budget.
-  app.use('*', observe(), authenticate(), rateLimit());
+  // Security spine (src/observability, src/auth, src/ratelimit): log every request, serve the
+  // public page, then key + scope, then per-key budget.
+  app.use('*', observe(), servePage(), authenticate(), rateLimit());
 
   registerHealth(app);
   registerModels(app);

@@ -1,0 +1,35 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env';
+import { ApiError } from '../errors';
+
+/**
+ * The web page's paths (scripts/build-web.mjs writes index.html and assets/). wrangler.toml runs
+ * the Worker first (`run_worker_first`), so these are the only paths handed to the ASSETS
+ * binding: API routes never pay an asset lookup, and an API path can never be shadowed by a file.
+ */
+export function isPagePath(path: string): boolean {
+  return path === '/' || path === '/index.html' || path.startsWith('/assets/');
+}
+
+/**
+ * Serves the page through env.ASSETS for GET/HEAD, before authentication (the page is public,
+ * its API calls carry the key). Any other method on a page path is a 405 problem. Why the
+ * Worker and not the platform's asset layer: that layer answers a non-GET with a plain 405
+ * before reading the body and closes the connection, so a client still sending a body saw a
+ * reset (found by the request fuzzer; SECURITY.md). workerd keeps the connection of a Worker's
+ * early answer usable (test/worker/assets.test.ts sends 4 MB bodies).
+ */
+export function servePage(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const assets = c.env.ASSETS;
+    if (!assets || !isPagePath(c.req.path)) return next();
+    const method = c.req.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      throw new ApiError('method-not-allowed', `${method} is not allowed on the page; it answers GET and HEAD.`, {}, { allow: 'GET, HEAD' });
+    }
+    const res = await assets.fetch(c.req.raw);
+    if (res.status === 404) throw new ApiError('not-found', `The page has no file ${c.req.path}.`);
+    // The asset binding's headers are immutable; the request-id middleware adds to them.
+    return new Response(res.body, res);
+  };
+}
