@@ -8,7 +8,7 @@ import torch
 
 from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
-from scripts.train.release import ort_web_logits
+from scripts.train.release import next_version, ort_web_logits
 from scripts.zoo.export import export_onnx
 from scripts.zoo.registry import create_model
 
@@ -22,6 +22,13 @@ def test_holdout_is_the_last_500_sorted_files_of_each_class():
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node + onnxruntime-web")
+def test_new_weights_bump_the_minor_version_and_the_same_weights_keep_it():
+    shipped = {"version": "1.1.0", "onnx": {"sha256": "a" * 64}}
+    assert next_version(None, "b" * 64) == "1.0.0"
+    assert next_version(shipped, "b" * 64) == "1.2.0"
+    assert next_version(shipped, "a" * 64) == "1.1.0"
+
+
 def test_int8_weights_are_smaller_and_close_to_fp32(tmp_path):
     torch.manual_seed(0)
     model = create_model("convmixer_cifar").eval()

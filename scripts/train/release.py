@@ -52,18 +52,34 @@ def write_json(path: str, obj) -> None:
         f.write("\n")
 
 
+def next_version(previous, sha256: str) -> str:
+    """New weights under the same id bump the minor version, so clients can tell which weights
+    answered them (a retrain from scratch as much as a warm restart); the same weights keep it."""
+    if not previous:
+        return "1.0.0"
+    major, minor, _ = (int(p) for p in previous["version"].split("."))
+    return previous["version"] if previous["onnx"]["sha256"] == sha256 else f"{major}.{minor + 1}.0"
+
+
+def read_manifest(folder: str):
+    path = os.path.join(folder, "manifest.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def release(model_id: str, log=print) -> None:
     run = os.path.join(OUT_ROOT, model_id)
     with open(os.path.join(run, "record.json")) as f:
         record = json.load(f)
     sd = torch.load(os.path.join(run, "checkpoint.pth"), map_location="cpu")
     out = os.path.join(MODELS, model_id)
+    previous = read_manifest(out)
     manifest = export_model(record["model"], out, state_dict=sd, model_id=model_id, source=SOURCE,
                             log=log)
     manifest["license"] = "MIT"
-    # Each warm restart is new weights under the same id: the minor version counts them, so
-    # clients can tell which weights answered them.
-    manifest["version"] = f"1.{len(record['training'].get('stages', [None])) - 1}.0"
+    manifest["version"] = next_version(previous, manifest["onnx"]["sha256"])
 
     d = cifar.load()
     x = normalize(torch.from_numpy(d["x_hold"])).numpy()
