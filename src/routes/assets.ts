@@ -16,8 +16,8 @@ export function isPagePath(path: string): boolean {
  * its API calls carry the key). Any other method on a page path is a 405 problem. Why the
  * Worker and not the platform's asset layer: that layer answers a non-GET with a plain 405
  * before reading the body and closes the connection, so a client still sending a body saw a
- * reset (found by the request fuzzer; SECURITY.md). workerd keeps the connection of a Worker's
- * early answer usable (test/worker/assets.test.ts sends 4 MB bodies).
+ * reset (found by the request fuzzer; SECURITY.md). Here the 405 is an error like any other, so
+ * observe() drains the unread body before answering (test/worker/assets.test.ts sends 4 MB).
  */
 export function servePage(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
