@@ -22,7 +22,6 @@ const ids = a.model ?? available.filter((m) => m.tier === 'edge').map((m) => m.i
 
 const rows = [];
 for (const id of ids) {
-  const before = (() => { return null; })();
   const w = await startWorker({ models: [id], vars: { BENCH_ROUTES: 'true', DEFAULT_MODEL: id } });
   try {
     const base = workerdMemory();
