@@ -31,6 +31,7 @@ export function routeName(path: string): string {
   if (/^\/v1\/models\/[^/]+$/.test(p)) return '/v1/models/:id';
   if (/^\/v1\/batches\/[^/]+(\/[a-z]+)?$/.test(p)) return p.replace(/^(\/v1\/batches\/)[^/]+/, '$1:id');
   if (p.startsWith('/v1/admin/')) return '/v1/admin/*';
+  if (p.startsWith('/assets/')) return '/assets/*';
   return 'other';
 }
 

@@ -2,13 +2,15 @@
 // GET/HEAD of the page's files, problem responses for everything else, API routes untouched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from '../support/images';
+import { captureLogs } from '../support/logs';
 import { startWorker, type TestWorker } from '../support/worker';
 
 const MODEL = 'convmixer-cifar10';
 let w: TestWorker;
+const logs = captureLogs();
 beforeAll(async () => {
   // PUBLIC_READS=false: the page stays public (its own API calls carry the key), the API does not.
-  w = await startWorker({ models: [MODEL], assets: true, vars: { DEFAULT_MODEL: MODEL, PUBLIC_READS: 'false' } });
+  w = await startWorker({ models: [MODEL], assets: true, vars: { DEFAULT_MODEL: MODEL, PUBLIC_READS: 'false', REQUEST_LOGS: 'true' }, miniflare: logs.miniflare });
 });
 afterAll(() => w?.dispose());
 
@@ -26,6 +28,8 @@ describe('the page', () => {
     const head = await w.fetch('/', { method: 'HEAD', auth: false });
     expect(head.status).toBe(200);
     expect((await head.arrayBuffer()).byteLength).toBe(0);
+    // Page requests are logged like API requests, under a bounded route name.
+    expect(await logs.request(js.headers.get('x-request-id'))).toMatchObject({ method: 'GET', route: '/assets/*', status: 200, outcome: 'ok', key_id: null });
   });
 
   it('answers a missing file with a not-found problem', async () => {
@@ -38,6 +42,7 @@ describe('the page', () => {
       const res = await w.fetch('/', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' }, auth: false });
       expect(res.headers.get('allow')).toBe('GET, HEAD');
       await expectProblem(res, 405, 'method-not-allowed');
+      if (i === 0) expect(await logs.request(res.headers.get('x-request-id'))).toMatchObject({ route: '/', status: 405, outcome: 'method-not-allowed' });
     }
     for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       await expectProblem(await w.fetch('/assets/app.js', { method, auth: false }), 405, 'method-not-allowed');

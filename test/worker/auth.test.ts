@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, photo } from '../support/images';
+import { captureLogs } from '../support/logs';
 import { DEV_API_KEY, startWorker, type TestWorker } from '../support/worker';
 
 const MODEL = 'squeezenet1.1-imagenet';
@@ -17,7 +18,7 @@ const KEYS = {
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 let w: TestWorker;
-const logs: string[] = [];
+const logs = captureLogs();
 beforeAll(async () => {
   w = await startWorker({
     models: [MODEL],
@@ -29,18 +30,7 @@ beforeAll(async () => {
       { key: KEYS.admin, id: 'k-admin', scopes: ['admin'] },
       { key: KEYS.none, id: 'k-none', scopes: [] },
     ],
-    miniflare: {
-      handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
-        let buf = '';
-        stdout.on('data', (d: Buffer) => {
-          buf += d.toString();
-          const lines = buf.split('\n');
-          buf = lines.pop()!;
-          logs.push(...lines);
-        });
-        stderr.resume();
-      },
-    },
+    miniflare: logs.miniflare,
   });
 });
 afterAll(async () => { await w?.dispose(); });
@@ -211,14 +201,7 @@ describe('request log line', () => {
     expect(denied.status).toBe(403);
     const anon = await w.fetch('/v1/classify', { method: 'POST', body: TENCH, auth: false });
     expect(anon.status).toBe(401);
-    const find = async (id: string | null) => {
-      for (let i = 0; i < 50; i++) {
-        const line = logs.map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l?.msg === 'request' && l.request_id === id);
-        if (line) return line;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`no log line for ${id}; got ${logs.slice(-5).join('\n')}`);
-    };
+    const find = logs.request;
     const a = await find(ok.headers.get('x-request-id'));
     expect(a).toMatchObject({ level: 'info', method: 'POST', route: '/v1/classify', status: 200, outcome: 'ok', key_id: 'k-classify', model: MODEL });
     expect(a.timings_ms).toMatchObject({ decode: expect.any(Number), inference: expect.any(Number) });
@@ -228,8 +211,8 @@ describe('request log line', () => {
     expect(await find(anon.headers.get('x-request-id'))).toMatchObject({ status: 401, outcome: 'unauthorized', key_id: null });
     // Exactly one line per request.
     const id = ok.headers.get('x-request-id');
-    expect(logs.filter((l) => l.includes(`"request_id":"${id}"`))).toHaveLength(1);
+    expect(logs.lines.filter((l) => l.includes(`"request_id":"${id}"`))).toHaveLength(1);
     // The key itself never reaches the logs.
-    for (const k of Object.values(KEYS)) expect(logs.join('\n')).not.toContain(k);
+    for (const k of Object.values(KEYS)) expect(logs.lines.join('\n')).not.toContain(k);
   });
 });
