@@ -148,7 +148,12 @@ function runSocket(split) {
     };
     const send = (conn) => new Promise((resolve, reject) => {
       const state = sockets.get(conn) ?? open(conn);
-      state.waiter = { resolve, reject };
+      // A request still unanswered after --timeout is a timeout, and its socket is dropped.
+      const timer = setTimeout(() => {
+        state.socket.destroy(); sockets.delete(conn);
+        reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' }));
+      }, Number(a.timeout) * 1000);
+      state.waiter = { resolve: (s) => { clearTimeout(timer); resolve(s); }, reject: (e) => { clearTimeout(timer); reject(e); } };
       if (split) { state.socket.write(head); setImmediate(() => state.socket.write(body)); } else state.socket.write(Buffer.concat([head, body]));
     });
     return closedLoop(send, countError).finally(() => { for (const { socket } of sockets.values()) socket.destroy(); });

@@ -3,12 +3,12 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 
 /**
- * The web page's paths (scripts/build-web.mjs writes index.html and assets/). wrangler.toml runs
- * the Worker first (`run_worker_first`), so these are the only paths handed to the ASSETS
- * binding: API routes never pay an asset lookup, and an API path can never be shadowed by a file.
+ * The web page's paths (scripts/build-web.mjs writes index.html and assets/; html_handling maps
+ * / and /index to index.html). wrangler.toml's `run_worker_first` lists the same paths, so the
+ * Worker answers them first and hands only these to the ASSETS binding.
  */
 export function isPagePath(path: string): boolean {
-  return path === '/' || path === '/index.html' || path.startsWith('/assets/');
+  return path === '/' || path === '/index' || path === '/index.html' || path.startsWith('/assets/');
 }
 
 /**

@@ -56,8 +56,8 @@ async function send(path: string, init: RequestInit & { auth?: boolean }, label:
   const what = `${init.method ?? 'GET'} ${path.slice(0, 200)} -> ${res.status} ${text.slice(0, 300)}`;
   expect(ms, `took ${ms.toFixed(0)} ms: ${what}`).toBeLessThan(REQUEST_MS);
   expect(res.status, what).toBeLessThan(500);
-  // The Worker answers everything, the page included (wrangler.toml run_worker_first): every
-  // answer carries its request id, and every error is a problem.
+  // The Worker answers everything, the page included (wrangler.toml run_worker_first, and the
+  // asset layer passes every other path on): every answer carries its request id, every error is a problem.
   expect(res.headers.get('x-request-id'), what).toBeTruthy();
   if (res.status >= 400) {
     expect(res.headers.get('content-type'), what).toBe('application/problem+json');
@@ -186,7 +186,7 @@ describe('hostile requests through the Worker (workerd)', () => {
       fc.constantFrom('/', '/healthz', '/readyz', '/openapi.json', '/v1/models', `/v1/models/${MODEL}`, `/v1/models/${MODEL}/weights`, '/v1/classify', '/v1/embed',
         '/v1/batches', '/v1/batches/00000000-0000-0000-0000-000000000000', '/v1/batches/x/results', '/v1/webhooks/ingest', '/v1/uploads',
         '/v1/models/..%2f..%2fetc', '//v1//classify', '/v1/classify/', '/V1/CLASSIFY', '/v1/%63lassify', '/v1/models/%00', '/%2e%2e/%2e%2e/',
-        '/index.html', '/assets/app.js', '/assets/', '/assets/ort/'),
+        '/index', '/index.html', '/assets/app.js', '/assets/', '/assets/ort/'),
       fc.tuple(fc.constantFrom('/v1/models/', '/v1/batches/', '/v1/'), printable(40)).map(([p, s]) => p + encodeURIComponent(s)),
     );
     const auth = fc.oneof(

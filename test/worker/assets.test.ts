@@ -1,6 +1,9 @@
 // The web page through the Worker (wrangler.toml [assets] with run_worker_first, src/routes/assets.ts):
 // GET/HEAD of the page's files, problem responses for everything else, API routes untouched.
+import { join } from 'node:path';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPagePath } from '../../src/routes/assets';
 import { expectProblem } from '../support/images';
 import { captureLogs } from '../support/logs';
 import { startWorker, type TestWorker } from '../support/worker';
@@ -45,7 +48,7 @@ describe('the page', () => {
       if (i === 0) expect(await logs.request(res.headers.get('x-request-id'))).toMatchObject({ route: '/', status: 405, outcome: 'method-not-allowed' });
     }
     for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
-      await expectProblem(await w.fetch('/assets/app.js', { method, auth: false }), 405, 'method-not-allowed');
+      for (const path of ['/assets/app.js', '/index', '/index.html']) await expectProblem(await w.fetch(path, { method, auth: false }), 405, 'method-not-allowed');
     }
   });
 
@@ -53,5 +56,19 @@ describe('the page', () => {
     await expectProblem(await w.fetch('/v1/models', { auth: false }), 401, 'unauthorized');
     expect((await w.fetch('/v1/models')).status).toBe(200);
     await expectProblem(await w.fetch('/no-such-page'), 404, 'not-found');
+  });
+});
+
+describe('wrangler.toml run_worker_first', () => {
+  it('lists exactly the paths the Worker serves from ASSETS', () => {
+    const { workerOptions } = unstable_getMiniflareWorkerOptions(join(__dirname, '..', '..', 'wrangler.toml'));
+    const patterns = (workerOptions.assets?.routerConfig as { static_routing?: { user_worker: string[] } }).static_routing!.user_worker;
+    const asPath = (p: string) => p.replace(/\*$/, 'app.js');
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const p of patterns) expect(isPagePath(asPath(p)), p).toBe(true);
+    const matches = (path: string) => patterns.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p));
+    for (const path of ['/', '/index', '/index.html', '/assets/app.js', '/assets/ort/x.wasm', '/v1/classify', '/healthz', '/assets', '/indexx']) {
+      expect(matches(path), path).toBe(isPagePath(path));
+    }
   });
 });
