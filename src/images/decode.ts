@@ -1,5 +1,5 @@
 import { ApiError } from '../errors';
-import { codecFor } from './codecs';
+import { decodeWith } from './codecs';
 import { readHeader, sniffFormat } from './header';
 import { applyOrientation } from './orientation';
 import type { RgbaImage } from './types';
@@ -27,9 +27,8 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   }
   let decoded;
   try {
-    const codec = await codecFor(format);
     // Copy into a fresh ArrayBuffer: the codecs want a whole ArrayBuffer, not a view.
-    decoded = await codec(bytes.slice().buffer);
+    decoded = await decodeWith(format, bytes.slice().buffer);
   } catch (e) {
     throw new ApiError('image-decode-failed', `The ${format.toUpperCase()} data could not be decoded: ${messageOf(e)}`);
   }

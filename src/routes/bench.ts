@@ -7,6 +7,7 @@ import { dropSession, OrtWasmBackend } from '../inference/ort-wasm';
 import { ortMemoryBytes } from '../inference/ort-runtime';
 import { getManifest } from '../models/registry';
 import { resizedRgb, writeNormalized } from '../preprocess/tensor';
+import { codecMemoryBytes } from '../images/codecs';
 
 /**
  * Measurement hooks for `npm run bench`, mounted only when BENCH_ROUTES=true (never in
@@ -57,6 +58,6 @@ export function registerBench(app: OpenAPIHono<AppEnv>) {
       writeNormalized(resizedRgb(img, m.preprocess), m.preprocess, m.input.layout, out, 0);
       if (i >= 0) ms.push(performance.now() - t);
     }
-    return c.json({ ms });
+    return c.json({ ms, codec_memory_bytes: await codecMemoryBytes() });
   });
 }

@@ -2,9 +2,12 @@
 // session loaded and ran (it never shrinks, so it is the peak) plus the ONNX bytes held while the
 // session was created stays under 100 MiB (Cloudflare isolates have 128 MB). Each model gets a
 // fresh Worker, so the figure is that model's alone. Read through the bench route, in workerd.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { KEEP_CODEC_BYTES } from '../../src/images/codec-pool';
+import { PHOTOS, photo } from '../support/images';
 import { startWorker } from '../support/worker';
 // @ts-ignore
 import { ROOT } from '../../scripts/lib/local-models.mjs';
@@ -24,6 +27,37 @@ describe('isolate memory of the shipped edge models', () => {
       console.log(`${m.id}: ORT heap ${(heap / 2 ** 20).toFixed(0)} MiB + ONNX ${(m.onnx.bytes / 2 ** 20).toFixed(1)} MiB`);
       expect(heap).toBeGreaterThan(m.onnx.bytes); // the probe really read ORT's memory
       expect(heap + m.onnx.bytes).toBeLessThan(BUDGET);
+    } finally {
+      await w.dispose();
+    }
+  });
+});
+
+describe('decoder memory after a large photo', () => {
+  it('a 12 MP JPEG leaves no 48 MiB mozjpeg heap behind; the next image gets a fresh decoder', async () => {
+    // A phone-sized JPEG (4032x3024), made from a real photo by PIL.
+    const big = new Uint8Array(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', [
+      'import io, sys; from PIL import Image',
+      `im = Image.open(${JSON.stringify(join(PHOTOS, 'n01440764_tench.JPEG'))}).convert("RGB").resize((4032, 3024))`,
+      'b = io.BytesIO(); im.save(b, "JPEG", quality=90); sys.stdout.buffer.write(b.getvalue())'].join('\n')], { maxBuffer: 64 * 2 ** 20 }));
+    const small = photo('n01440764_tench.JPEG');
+    const w = await startWorker({ models: ['convmixer-cifar10'], vars: { BENCH_ROUTES: 'true' } });
+    try {
+      const jpegHeap = async (body: Uint8Array) => {
+        const res = await w.fetch('/__bench/preprocess?n=1', { method: 'POST', body });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { codec_memory_bytes: { jpeg: number } }).codec_memory_bytes.jpeg;
+      };
+      const before = await jpegHeap(small);
+      expect(before).toBeGreaterThan(0); // the probe reads mozjpeg's memory
+      expect(before).toBeLessThan(KEEP_CODEC_BYTES);
+      expect(await jpegHeap(big)).toBe(0); // grown past the budget: dropped after the decode
+      const after = await jpegHeap(small);
+      expect(after).toBeGreaterThan(0);
+      expect(after).toBeLessThan(KEEP_CODEC_BYTES);
+      console.log(`mozjpeg heap: ${(before / 2 ** 20).toFixed(1)} MiB for a 500x375 JPEG, dropped after 4032x3024, ${(after / 2 ** 20).toFixed(1)} MiB after`);
+      const res = await w.fetch('/v1/classify', { method: 'POST', body: big, headers: { 'content-type': 'image/jpeg' } });
+      expect(res.status).toBe(200);
     } finally {
       await w.dispose();
     }

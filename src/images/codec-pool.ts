@@ -1,0 +1,76 @@
+/**
+ * The @jsquash WASM decoders (mozjpeg, libwebp, Rust png), each instantiated on first use from a
+ * compiled module: imported as a module in the Worker (workerd forbids compiling WebAssembly from
+ * bytes; src/images/codecs.ts), compiled from node_modules in Node tests (test/support/node-codecs.ts).
+ *
+ * A WebAssembly memory never shrinks: after one 12 MP photo mozjpeg's heap would hold 48 MiB for
+ * the rest of the isolate's life, beside ORT's heap, in a 128 MB isolate. So a codec whose memory
+ * grew past KEEP_CODEC_BYTES is dropped after its decode and the next image gets a fresh instance
+ * (instantiating a compiled module is cheap). mozjpeg and libwebp (Emscripten) can be
+ * re-instantiated; the PNG decoder (wasm-bindgen) is a module-level singleton and cannot.
+ */
+import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
+import decodePng, { init as initPng } from '@jsquash/png/decode.js';
+import decodeWebp, { init as initWebp } from '@jsquash/webp/decode.js';
+import type { ImageFormat } from './header';
+
+export interface Decoded { width: number; height: number; data: Uint8ClampedArray }
+type Source = WebAssembly.Module | (() => Promise<WebAssembly.Module>);
+interface Codec {
+  decode(bytes: ArrayBuffer): Promise<Decoded>;
+  /** Bytes of the codec's linear memory now (0 where it cannot be read). */
+  memoryBytes(): number;
+}
+
+/** Emscripten starts these heaps at 16 MiB; mozjpeg's stays at 16.1 MiB up to a 2 MP JPEG, a 12 MP one grows it to 48.4. */
+export const KEEP_CODEC_BYTES = 32 * 2 ** 20;
+
+const compiled = async (s: Source) => (s instanceof WebAssembly.Module ? s : s());
+
+/** Emscripten calls onRuntimeInitialized on its Module object, which holds the live heap view. */
+function emscripten(init: (m: WebAssembly.Module, o: object) => Promise<void>, source: Source,
+  decode: (b: ArrayBuffer) => Promise<Decoded>): () => Promise<Codec> {
+  return async () => {
+    let heap: { HEAPU8?: Uint8Array } | undefined;
+    await init(await compiled(source), { onRuntimeInitialized(this: { HEAPU8?: Uint8Array }) { heap = this; } });
+    return { decode, memoryBytes: () => heap?.HEAPU8?.buffer.byteLength ?? 0 };
+  };
+}
+
+export function codecPool(wasm: Record<ImageFormat, Source>) {
+  const factories: Record<ImageFormat, () => Promise<Codec>> = {
+    jpeg: emscripten(initJpeg as never, wasm.jpeg, (b) => decodeJpeg(b, { preserveOrientation: false })),
+    webp: emscripten(initWebp as never, wasm.webp, (b) => decodeWebp(b)),
+    png: async () => { await initPng((await compiled(wasm.png)) as never); return { decode: (b) => decodePng(b), memoryBytes: () => 0 }; },
+  };
+  const ready = new Map<ImageFormat, Promise<Codec>>();
+
+  const codecFor = (format: ImageFormat) => {
+    let codec = ready.get(format);
+    if (!codec) {
+      codec = factories[format]();
+      ready.set(format, codec);
+      codec.catch(() => ready.delete(format));
+    }
+    return codec;
+  };
+
+  return {
+    /** Decodes with the format's codec, then lets a codec that grew past the budget be collected. */
+    async decodeWith(format: ImageFormat, bytes: ArrayBuffer): Promise<Decoded> {
+      const pending = codecFor(format);
+      const codec = await pending;
+      try {
+        return await codec.decode(bytes);
+      } finally {
+        if (codec.memoryBytes() > KEEP_CODEC_BYTES && ready.get(format) === pending) ready.delete(format);
+      }
+    },
+    /** Linear memory of the live codec instances (`npm run bench`, the memory test). */
+    async codecMemoryBytes(): Promise<Record<ImageFormat, number>> {
+      const out = { jpeg: 0, png: 0, webp: 0 };
+      for (const [format, codec] of ready) out[format] = (await codec.catch(() => null))?.memoryBytes() ?? 0;
+      return out;
+    },
+  };
+}
