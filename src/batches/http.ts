@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { parseJsonText } from '../lib/json';
+import { readCapped } from '../lib/read-capped';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../env';
 import { invalid } from '../routes/inputs';
@@ -9,25 +10,8 @@ import { invalid } from '../routes/inputs';
 export async function readText(c: Context<AppEnv>, cap: number): Promise<string> {
   const declared = Number(c.req.header('content-length'));
   if (Number.isFinite(declared) && declared > cap) throw new ApiError('payload-too-large', `The body is ${declared} bytes; the limit is ${cap}.`, { max_bytes: cap });
-  const body = c.req.raw.body;
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel();
-      throw new ApiError('payload-too-large', `The body exceeds ${cap} bytes.`, { max_bytes: cap });
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const ch of chunks) { out.set(ch, o); o += ch.byteLength; }
-  return new TextDecoder().decode(out);
+  const bytes = await readCapped(c.req.raw.body, cap, () => new ApiError('payload-too-large', `The body exceeds ${cap} bytes.`, { max_bytes: cap }));
+  return new TextDecoder().decode(bytes);
 }
 
 export function parseJson<S extends z.ZodTypeAny>(text: string, schema: S, maxDepth = 32): z.infer<S> {

@@ -1,5 +1,6 @@
 import { ApiError } from '../errors';
 import { isForbiddenAddress, isForbiddenHostname, parseIPv4 } from './addresses';
+import { readCapped } from '../lib/read-capped';
 
 /** Resolves a hostname to IP addresses (injected so tests never touch real DNS). */
 export type Resolver = (host: string, signal?: AbortSignal) => Promise<string[]>;
@@ -46,7 +47,7 @@ export async function safeFetchImage(raw: string, o: SafeFetchOptions): Promise<
       await res.body?.cancel();
       throw new ApiError('unsupported-media-type', `The image URL served "${type.slice(0, 100) || 'no content type'}", not a JPEG, PNG or WebP image.`);
     }
-    return readCapped(res, o.maxBytes, signal);
+    return readImage(res, o.maxBytes, signal);
   }
 }
 
@@ -82,35 +83,19 @@ export async function checkUrl(raw: string, o: Pick<SafeFetchOptions, 'resolve' 
   return url;
 }
 
-async function readCapped(res: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+async function readImage(res: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await res.body?.cancel();
     throw new ApiError('payload-too-large', `The image at the URL is ${declared} bytes; the limit is ${maxBytes}.`);
   }
-  if (!res.body) return new Uint8Array(0); // e.g. 204: no bytes, so no magic bytes: refused by the decoder
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  // No body (e.g. 204): no bytes, so no magic bytes: refused by the decoder.
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel();
-        throw new ApiError('payload-too-large', `The image at the URL exceeds ${maxBytes} bytes.`);
-      }
-      chunks.push(value);
-    }
+    return await readCapped(res.body, maxBytes, () => new ApiError('payload-too-large', `The image at the URL exceeds ${maxBytes} bytes.`));
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError('url-fetch-failed', signal.aborted ? 'Fetching the image timed out.' : 'The image download failed.');
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) { out.set(c, off); off += c.byteLength; }
-  return out;
 }
 
 /** DNS over HTTPS (JSON API), A and AAAA. In production Cloudflare's resolver. */

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Config } from '../config';
 import { parseJsonText } from '../lib/json';
+import { readCapped } from '../lib/read-capped';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../env';
 import { dohResolver, safeFetchImage } from '../net/safe-fetch';
@@ -52,25 +53,8 @@ export function invalid(error: z.ZodError): ApiError {
   return new ApiError('invalid-request', first ? `${first.path || 'body'}: ${first.message}` : 'Invalid request.', { errors: issues });
 }
 
-async function readBody(req: Request, cap: number): Promise<Uint8Array> {
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel();
-      throw new ApiError('payload-too-large', `The body exceeds ${cap} bytes.`, { max_bytes: cap });
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const ch of chunks) { out.set(ch, o); o += ch.byteLength; }
-  return out;
+function readBody(req: Request, cap: number): Promise<Uint8Array> {
+  return readCapped(req.body, cap, () => new ApiError('payload-too-large', `The body exceeds ${cap} bytes.`, { max_bytes: cap }));
 }
 
 async function fromMultipart(req: Request, cap: number, fields: Record<string, unknown>): Promise<ImageInput[]> {
