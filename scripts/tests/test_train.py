@@ -8,6 +8,7 @@ import torch
 
 from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
+from scripts.train.recipes import RECIPES
 from scripts.train.release import next_version, ort_web_logits
 from scripts.zoo.export import export_onnx
 from scripts.zoo.registry import create_model
@@ -67,9 +68,12 @@ def test_shipped_int8_scheme_runs_matmuls_in_integer_and_stays_close(tmp_path):
     assert 0 < err < 0.1, err
 
 
-def test_restore_rebuilds_the_shipped_convmixer_exactly():
-    """train.restore: the shipped ONNX's initializers -> a strict state_dict whose PyTorch logits on
-    the parity fixtures' hold-out JPEGs are the released ones (what train --resume starts from)."""
+@pytest.mark.parametrize("model_id", sorted(RECIPES))
+def test_restore_rebuilds_every_shipped_family_exactly(model_id):
+    """train.restore: the shipped ONNX (named initializers, Linear weights folded into MatMul
+    constants, Swin's position tables folded into attention biases) -> a strict state_dict whose
+    PyTorch logits on the parity fixtures' hold-out JPEGs are the released ones (what train --resume
+    starts from)."""
     import io
     import json
     import tarfile
@@ -83,9 +87,9 @@ def test_restore_rebuilds_the_shipped_convmixer_exactly():
 
     if not os.path.exists(TAR):
         pytest.skip("needs ../shared/datasets/cifar10-train.tar")
-    model = create_model("convmixer_cifar").eval()
-    model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, "convmixer-cifar10", "model.onnx"), model), strict=True)
-    with open(os.path.join(MODELS, "convmixer-cifar10", "parity.json")) as f:
+    model = create_model(RECIPES[model_id]["model"]).eval()
+    model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, model_id, "model.onnx"), model), strict=True)
+    with open(os.path.join(MODELS, model_id, "parity.json")) as f:
         parity = json.load(f)
     with tarfile.open(TAR) as tf:
         x = np.stack([np.asarray(Image.open(io.BytesIO(tf.extractfile(n).read())).convert("RGB")) for n in parity["tar_member"]])
@@ -94,10 +98,16 @@ def test_restore_rebuilds_the_shipped_convmixer_exactly():
     assert np.abs(logits - np.array(parity["logits"])).max() < 1e-4
 
 
-def test_restore_refuses_a_graph_whose_weights_were_folded():
+def test_restore_refuses_a_graph_missing_a_weight(tmp_path):
+    import onnx
+
     from scripts.train.restore import state_dict_from_onnx
     from scripts.train.release import MODELS
 
-    model = create_model("vit_cifar")
+    m = onnx.load(os.path.join(MODELS, "convmixer-cifar10", "model.onnx"))
+    victim = next(i for i in m.graph.initializer if i.name.endswith(".weight"))
+    m.graph.initializer.remove(victim)
+    path = str(tmp_path / "broken.onnx")
+    onnx.save(m, path)
     with pytest.raises(KeyError, match="no initializer"):
-        state_dict_from_onnx(os.path.join(MODELS, "vit-cifar10", "model.onnx"), model)
+        state_dict_from_onnx(path, create_model("convmixer_cifar"))

@@ -6,9 +6,12 @@ Training checkpoints live in the git-ignored .cache/train/<id>/; the shipped fp3
 same tensors as initializers (named ``model.<state_dict key>`` by the export wrapper), and the
 manifest holds the training record. This writes both back so a warm restart continues from the
 released weights instead of from scratch. Strict: every state_dict tensor must be found with the
-same shape, or it refuses. That holds for ConvMixer (its convolutions keep their weights as named
-initializers); the transformer exports fold each Linear weight into an unnamed, transposed MatMul
-constant, so for those families only the checkpoint that `train` left in .cache/train/ resumes.
+same shape, or it refuses. Convolutions, norms and biases keep their names; the export folds each
+Linear weight W into an unnamed constant W^T feeding a MatMul node, whose name still spells the
+module's scope (``/blocks/blocks.0/mlp/fc1/MatMul`` for ``blocks.0.mlp.fc1``), so those are found
+by node name and transposed back; Swin's relative-position tables, folded into the bias each
+attention adds, are scattered back through the module's index. tests/test_train.py checks every
+family reproduces its shipped parity logits.
 """
 from __future__ import annotations
 
@@ -27,9 +30,58 @@ from .release import MODELS
 from .train import OUT_ROOT
 
 
+def module_path(node_name: str) -> str:
+    """``/layers/layers.0/blocks/blocks.1/attn/qkv/MatMul`` -> ``layers.0.blocks.1.attn.qkv``: torch
+    names a ModuleList child's scope "<list>.<index>" after a scope for the list itself."""
+    parts = node_name.strip("/").split("/")[:-1]
+    kept = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))]
+    return ".".join(kept)
+
+
+def folded_linear_weights(graph) -> dict:
+    """Module path -> W for every MatMul whose weight input is an unnamed initializer W^T."""
+    arrays = {i.name: i for i in graph.initializer}
+    out = {}
+    for node in graph.node:
+        if node.op_type == "MatMul" and len(node.input) == 2 and node.input[1] in arrays and not node.input[1].startswith("model."):
+            out[module_path(node.name)] = numpy_helper.to_array(arrays[node.input[1]]).T
+    return out
+
+
+def folded_position_tables(graph, model: torch.nn.Module) -> dict:
+    """Swin's relative-position bias: the export folds table[index] into the constant (1, heads,
+    N, N) added to the attention logits of that module; scatter it back through the index."""
+    arrays = {i.name: i for i in graph.initializer}
+    added = {}
+    for node in graph.node:
+        if node.op_type == "Add":
+            for name in node.input:
+                if name in arrays and not name.startswith("model."):
+                    added.setdefault(module_path(node.name), []).append(numpy_helper.to_array(arrays[name]))
+    out = {}
+    for path, module in model.named_modules():
+        table, index = getattr(module, "relative_position_bias_table", None), getattr(module, "relative_position_index", None)
+        if table is None or index is None:
+            continue
+        n, heads = index.shape[0], table.shape[1]
+        found = [a for a in added.get(path, []) if a.shape == (1, heads, n, n)]
+        if len(found) != 1:
+            continue
+        flat = found[0][0].reshape(heads, n * n).T  # (N*N, heads), row k = table[index[k]]
+        rebuilt = np.full(tuple(table.shape), np.nan, dtype=np.float32)
+        rebuilt[index.reshape(-1).numpy()] = flat
+        if not np.isnan(rebuilt).any():
+            out[f"{path}.relative_position_bias_table"] = rebuilt
+    return out
+
+
 def state_dict_from_onnx(onnx_path: str, model: torch.nn.Module) -> dict:
     graph = onnx.load(onnx_path).graph
     inits = {i.name.removeprefix("model."): numpy_helper.to_array(i) for i in graph.initializer}
+    for path, w in folded_linear_weights(graph).items():
+        inits.setdefault(f"{path}.weight", w)
+    for key, table in folded_position_tables(graph, model).items():
+        inits.setdefault(key, table)
     sd = {}
     for key, ref in model.state_dict().items():
         if key.endswith("num_batches_tracked"):
