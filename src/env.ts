@@ -14,6 +14,8 @@ export interface Env {
   API_KEYS?: KVNamespace;
   /** Per-key token buckets (src/ratelimit/). Optional: absent -> no rate limiting. */
   RATE_LIMITER?: DurableObjectNamespace<import('./ratelimit/limiter').RateLimiter>;
+  /** Requests without a valid key, per client address (Workers Rate Limiting; src/ratelimit/address.ts). Optional. */
+  ANON_RATE_LIMIT?: RateLimit;
   /** Request counters (src/observability/). Optional. */
   ANALYTICS?: AnalyticsEngineDataset;
   /** The web page (wrangler.toml [assets]), served by the Worker for GET/HEAD (src/routes/assets.ts). */

@@ -54,6 +54,9 @@ export async function startWorker(o = {}) {
     kvNamespaces: { API_KEYS: 'api-keys', ...o.miniflare?.kvNamespaces },
     durableObjects: { RATE_LIMITER: { className: 'RateLimiter', useSQLite: true }, ...o.miniflare?.durableObjects },
     analyticsEngineDatasets: { ANALYTICS: { dataset: 'edge_vit_requests' }, ...o.miniflare?.analyticsEngineDatasets },
+    // Every test client is 127.0.0.1: the per-address limit for keyless requests (wrangler.toml
+    // [[ratelimits]]) is lifted, as the dev key's bucket is, unless a test sets its own.
+    ratelimits: { ANON_RATE_LIMIT: { simple: { limit: 1_000_000, period: 60 } }, ...o.miniflare?.ratelimits },
   });
   const url = await mf.ready;
   const bucket = await mf.getR2Bucket('MODELS');

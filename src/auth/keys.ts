@@ -90,8 +90,12 @@ export interface KeyStore {
   devKeyHash?: string;
 }
 
-/** Looks a presented key up by its hash. null: unknown (or malformed record). */
-export async function lookupKey(store: KeyStore, token: string, now = Date.now()): Promise<KeyRecord | null> {
+/**
+ * Looks a presented key up by its hash. null: unknown (or malformed record). `beforeRead` runs
+ * only when the answer needs a KV read (a key this isolate has not seen valid lately), and may
+ * throw to refuse the request first (the per-address limit on unknown keys).
+ */
+export async function lookupKey(store: KeyStore, token: string, beforeRead?: () => Promise<void>, now = Date.now()): Promise<KeyRecord | null> {
   const hash = await sha256Hex(token);
   if (store.devKeyHash && timingSafeEqualHex(hash, store.devKeyHash.toLowerCase())) {
     return { id: 'dev', scopes: [...SCOPES], created: '' };
@@ -99,6 +103,7 @@ export async function lookupKey(store: KeyStore, token: string, now = Date.now()
   if (!store.kv) return null;
   const hit = cache.get(hash);
   if (hit && hit.until > now) return hit.rec;
+  await beforeRead?.();
   // The secret itself is never compared: KV is addressed by its hash, so lookup timing depends
   // only on a one-way function of the key and reveals nothing an attacker can build on.
   const text = await store.kv.get(KV_PREFIX + hash, { type: 'text', cacheTtl: 60 });

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { configFrom } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
+import { limitAddress } from '../ratelimit/address';
 import { SCOPES, bearerToken, hasScope, lookupKey, toPrincipal, type Scope } from './keys';
 
 /**
@@ -44,17 +45,20 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       c.set('principal', { id: 'anonymous', scopes: [...SCOPES], anonymous: true });
       return next();
     }
-    if (need === 'read' && cfg.publicReads) return next();
-
     const header = c.req.header('authorization');
     const token = bearerToken(header);
+    if (need === 'read' && cfg.publicReads && !token) {
+      await limitAddress(c);
+      return next();
+    }
     if (!token) {
+      await limitAddress(c);
       throw new ApiError('unauthorized', header ? 'The Authorization header is not "Bearer <key>".' : 'Send "Authorization: Bearer <key>".', {}, { 'www-authenticate': CHALLENGE });
     }
     if (!c.env.API_KEYS && !c.env.DEV_API_KEY_HASH) {
       console.error(JSON.stringify({ level: 'error', msg: 'AUTH_MODE=keys but neither the API_KEYS KV binding nor DEV_API_KEY_HASH is configured' }));
     }
-    const rec = await lookupKey({ kv: c.env.API_KEYS, devKeyHash: c.env.DEV_API_KEY_HASH }, token);
+    const rec = await lookupKey({ kv: c.env.API_KEYS, devKeyHash: c.env.DEV_API_KEY_HASH }, token, () => limitAddress(c));
     if (!rec) {
       throw new ApiError('unauthorized', 'The API key is not valid.', {}, { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
     }

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
+import { limitAddress } from '../ratelimit/address';
 
 /**
  * The web page's paths (scripts/build-web.mjs writes index.html and assets/; html_handling maps
@@ -27,6 +28,7 @@ export function servePage(): MiddlewareHandler<AppEnv> {
     if (method !== 'GET' && method !== 'HEAD') {
       throw new ApiError('method-not-allowed', `${method} is not allowed on the page; it answers GET and HEAD.`, {}, { allow: 'GET, HEAD' });
     }
+    await limitAddress(c);
     const res = await assets.fetch(c.req.raw);
     if (res.status === 404) throw new ApiError('not-found', `The page has no file ${c.req.path}.`);
     // The asset binding's headers are immutable; the request-id middleware adds to them.

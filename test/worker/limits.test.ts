@@ -35,6 +35,29 @@ describe('per-key rate limit', () => {
   });
 });
 
+describe('per-address limit on requests without a valid key (Workers Rate Limiting binding)', () => {
+  it('keyless requests and unknown keys count per cf-connecting-ip; past the limit a 429 (before the KV read: test/unit/keys.test.ts); known keys are not counted', async () => {
+    const lw = await startWorker({ models: [MODEL], miniflare: { ratelimits: { ANON_RATE_LIMIT: { simple: { limit: 3, period: 60 } } } } });
+    try {
+      const from = (ip: string, init: RequestInit & { auth?: boolean } = {}) => lw.fetch('/v1/models', { ...init, headers: { 'cf-connecting-ip': ip, ...(init.headers as Record<string, string>) } });
+      // A valid key's first use in this isolate needs a KV read, so it counts (1); once seen valid
+      // it is never counted again.
+      expect((await from('198.51.100.1')).status).toBe(200);
+      expect((await from('198.51.100.1', { auth: false })).status).toBe(200); // public read: 2
+      expect((await from('198.51.100.1', { headers: { authorization: 'Bearer guessed-1' } })).status).toBe(401); // unknown key: 3
+      const limited = await from('198.51.100.1', { headers: { authorization: 'Bearer guessed-2' } });
+      expect(limited.headers.get('retry-after')).toBe('60');
+      await problem(limited, 429, 'rate-limited');
+      await problem(await from('198.51.100.1', { auth: false }), 429, 'rate-limited');
+      await problem(await lw.fetch('/', { headers: { 'cf-connecting-ip': '198.51.100.1' }, auth: false }), 429, 'rate-limited');
+      for (let i = 0; i < 5; i++) expect((await from('198.51.100.1')).status).toBe(200); // the known key
+      expect((await from('203.0.113.5', { auth: false })).status).toBe(200); // another address
+    } finally {
+      await lw.dispose();
+    }
+  });
+});
+
 describe('JSON nesting', () => {
   it('a body nested deeper than MAX_JSON_DEPTH is refused before parsing: 400 invalid-request', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
