@@ -5,8 +5,8 @@
  *
  * A WebAssembly memory never shrinks: after one 12 MP photo mozjpeg's heap would hold 48 MiB for
  * the rest of the isolate's life, beside ORT's heap, in a 128 MB isolate. So a codec whose memory
- * grew past KEEP_CODEC_BYTES is dropped after its decode and the next image gets a fresh instance
- * (instantiating a compiled module is cheap). mozjpeg and libwebp (Emscripten) can be
+ * grew past KEEP_CODEC_BYTES is replaced by a fresh instance right after its decode and the grown
+ * one is left to the garbage collector (instantiating a compiled module is cheap). mozjpeg and libwebp (Emscripten) can be
  * re-instantiated; the PNG decoder (wasm-bindgen) is a module-level singleton and cannot.
  */
 import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
@@ -56,14 +56,19 @@ export function codecPool(wasm: Record<ImageFormat, Source>) {
   };
 
   return {
-    /** Decodes with the format's codec, then lets a codec that grew past the budget be collected. */
+    /** Decodes with the format's codec, then replaces a codec that grew past the budget. */
     async decodeWith(format: ImageFormat, bytes: ArrayBuffer): Promise<Decoded> {
       const pending = codecFor(format);
       const codec = await pending;
       try {
         return await codec.decode(bytes);
       } finally {
-        if (codec.memoryBytes() > KEEP_CODEC_BYTES && ready.get(format) === pending) ready.delete(format);
+        // Re-instantiate now, not on the next image: the codec library holds its current instance
+        // in a module variable, so the grown one is only released once it is replaced.
+        if (codec.memoryBytes() > KEEP_CODEC_BYTES && ready.get(format) === pending) {
+          ready.delete(format);
+          void codecFor(format).catch(() => undefined);
+        }
       }
     },
     /** Linear memory of the live codec instances (`npm run bench`, the memory test). */
