@@ -1,15 +1,25 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { configFrom } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import type { Verdict } from './bucket';
+import { MirroredBucket } from './mirror';
+
+/** Mirrors per bucket name and parameters; bounded (oldest out) like the key cache. */
+const MIRRORS_MAX = 1000;
+const mirrors = new Map<string, MirroredBucket>();
 
 /**
  * Per-key rate limiting after authentication. Requests without a principal (public reads, the
- * signed webhook) are not counted here. Under AUTH_MODE=off the bucket is per client address
- * (cf-connecting-ip). Without a RATE_LIMITER binding, or with RATE_LIMIT_PER_MINUTE=0, it is off.
- * If the Durable Object cannot be reached the request is let through and the failure logged
- * (availability over strictness: the limit protects capacity, not secrets).
+ * signed webhook) are not counted here (src/ratelimit/address.ts limits those per address). Under
+ * AUTH_MODE=off the bucket is per client address (cf-connecting-ip). Without a RATE_LIMITER
+ * binding, or with RATE_LIMIT_PER_MINUTE=0, it is off.
+ *
+ * The Durable Object holds each key's bucket for every colo; the isolate keeps a mirror of it
+ * (src/ratelimit/mirror.ts), so only a key's first request in an isolate waits for the DO and the
+ * rest are charged to it in the background (waitUntil). If the DO cannot be reached the request
+ * is let through and the failure logged (availability over strictness: the limit protects
+ * capacity, not secrets).
  */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -21,11 +31,19 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
     const burst = p.rateLimit?.burst ?? cfg.rateLimitBurst;
     if (perMinute <= 0) return next();
     const bucket = p.anonymous ? `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}` : `key:${p.id}`;
-    let v: Verdict | null = null;
-    try {
-      v = await ns.get(ns.idFromName(bucket)).take(perMinute, burst);
-    } catch (e) {
+    const charge = () => ns.get(ns.idFromName(bucket)).take(perMinute, burst).catch((e: unknown) => {
       console.error(JSON.stringify({ level: 'error', msg: 'rate limiter unavailable; request allowed', bucket, error: String(e) }));
+      return null;
+    });
+    const name = `${bucket}|${perMinute}|${burst}`;
+    const mirror = mirrors.get(name);
+    let v: Verdict | null;
+    if (mirror) {
+      v = mirror.admit(Date.now());
+      if (v.ok) background(c, charge().then((dv) => mirror.settle(dv, Date.now())));
+    } else {
+      v = await charge();
+      if (v) remember(name, new MirroredBucket(perMinute, burst, v, Date.now()));
     }
     if (v && !v.ok) {
       throw new ApiError('rate-limited', `Rate limit of ${perMinute} requests per minute (burst ${burst}) exceeded; retry in ${v.retryAfter} s.`,
@@ -38,4 +56,18 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
       c.header('ratelimit-remaining', String(v.remaining));
     }
   };
+}
+
+function remember(name: string, m: MirroredBucket): void {
+  if (mirrors.size >= MIRRORS_MAX) mirrors.delete(mirrors.keys().next().value!);
+  mirrors.set(name, m);
+}
+
+/** Work after the response: waitUntil in a Worker; just a detached promise where there is no context. */
+function background(c: Context<AppEnv>, work: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    void work;
+  }
 }
