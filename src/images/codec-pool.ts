@@ -64,10 +64,12 @@ export function codecPool(wasm: Record<ImageFormat, Source>) {
         return await codec.decode(bytes);
       } finally {
         // Re-instantiate now, not on the next image: the codec library holds its current instance
-        // in a module variable, so the grown one is only released once it is replaced.
+        // in a module variable, so the grown one is only released once it is replaced. Awaited
+        // here, inside this request (and the CPU gate), so no other request waits on a promise
+        // this one created (workerd cancels such waits once the creator has answered).
         if (codec.memoryBytes() > KEEP_CODEC_BYTES && ready.get(format) === pending) {
           ready.delete(format);
-          void codecFor(format).catch(() => undefined);
+          await codecFor(format).catch(() => undefined);
         }
       }
     },

@@ -30,4 +30,26 @@ describe('CpuGate', () => {
     await expect(failed).rejects.toThrow('decode failed');
     await expect(next).resolves.toBe('served');
   });
+
+  it('a waiter woken but never run (its request was cancelled) does not stall the rest', async () => {
+    const gate = new CpuGate();
+    const first = gate.run(async () => { await tick(); return 'first'; });
+    // What a cancelled request looks like from the gate: queued, woken, and never heard of again.
+    (gate as unknown as { waiters: Array<{ ticket: number; wake: () => void }> }).waiters.push({ ticket: -1, wake: () => {} });
+    const t = performance.now();
+    const second = gate.run(() => 'second');
+    await expect(first).resolves.toBe('first');
+    await expect(second).resolves.toBe('second');
+    expect(performance.now() - t).toBeLessThan(1000);
+    expect(gate.depth).toBe(0);
+  });
+
+  it('a task that never settles (its request was cancelled while running) holds the gate only for its lease', async () => {
+    const gate = new CpuGate(200);
+    void gate.run(() => new Promise(() => {}));
+    const t = performance.now();
+    await expect(gate.run(() => 'next')).resolves.toBe('next');
+    expect(performance.now() - t).toBeGreaterThanOrEqual(150);
+    expect(performance.now() - t).toBeLessThan(2000);
+  });
 });
