@@ -14,15 +14,20 @@ const { values: a } = parseArgs({ options: { duration: { type: 'string', default
 const duration = Number(a.duration) * 1000, spin = Number(a.spin);
 const TIMEOUT_MS = 5000;
 
-const script = `export default { async fetch(req) {
+// yielding: the same work in five chunks with a macrotask turn before each, as the Worker's CPU
+// gate does (src/inference/cpu-gate.ts).
+const script = (yielding) => `export default { async fetch(req) {
   const n = (await req.arrayBuffer()).byteLength;
   let x = 0;
-  for (let i = 0; i < ${spin}; i++) x += Math.sqrt(i);
+  for (let k = 0; k < 5; k++) {
+    ${yielding ? 'await new Promise((r) => setTimeout(r, 0));' : ''}
+    for (let i = 0; i < ${spin} / 5; i++) x += Math.sqrt(i);
+  }
   return Response.json({ n, x });
 } };`;
 
-async function run({ direct, split, connections }) {
-  const mf = new Miniflare({ modules: true, script, compatibilityDate: '2026-04-01', port: 0, host: '127.0.0.1', ...(direct ? { unsafeDirectSockets: [{ port: 0 }] } : {}) });
+async function run({ direct, split, connections, yielding = false }) {
+  const mf = new Miniflare({ modules: true, script: script(yielding), compatibilityDate: '2026-04-01', port: 0, host: '127.0.0.1', ...(direct ? { unsafeDirectSockets: [{ port: 0 }] } : {}) });
   try {
     const url = direct ? await mf.unsafeGetDirectURL() : await mf.ready;
     const body = Buffer.alloc(1200, 7); // about a CIFAR-10 JPEG
@@ -52,7 +57,7 @@ async function run({ direct, split, connections }) {
         if (ok) lat.push(performance.now() - t); else { timeouts++; socket.destroy(); socket = null; }
       }
     }));
-    return [direct ? 'workerd socket (direct)' : "Miniflare's entry worker", split ? 'headers, then body' : 'one packet', connections,
+    return [direct ? 'workerd socket (direct)' : "Miniflare's entry worker", split ? 'headers, then body' : 'one packet', yielding ? 'yes' : 'no', connections,
       lat.length, fmt(lat.length / (duration / 1000)), fmt(quantile(lat, 0.5)), fmt(quantile(lat, 0.99)), fmt(Math.max(...lat), 0), fmt(quantile(lat, 0.99) / quantile(lat, 0.5), 2), timeouts];
   } finally {
     await mf.dispose();
@@ -64,7 +69,8 @@ for (const c of [
   { direct: false, split: false, connections: 8 }, { direct: false, split: true, connections: 8 },
   { direct: true, split: false, connections: 8 }, { direct: true, split: true, connections: 8 },
   { direct: true, split: false, connections: 2 },
+  { direct: false, split: false, connections: 8, yielding: true }, { direct: true, split: false, connections: 8, yielding: true },
 ]) rows.push(await run(c));
 console.log(`\nA minimal Worker (read the body, ${spin} square roots, answer) in local workerd, ${a.duration} s per row, closed loop, ms`);
 console.log('The CPU per request is about 1 / (req/s) of the one-packet rows: they keep the isolate busy.\n');
-console.log(table(['entry', 'request written as', 'connections', 'requests', 'req/s', 'p50', 'p99', 'max', 'p99/p50', `unanswered after ${TIMEOUT_MS / 1000} s`], rows));
+console.log(table(['entry', 'request written as', 'yields', 'connections', 'requests', 'req/s', 'p50', 'p99', 'max', 'p99/p50', `unanswered after ${TIMEOUT_MS / 1000} s`], rows));

@@ -6,11 +6,11 @@
 // with the dev key, at fixed concurrency for --duration seconds per client.
 //
 // Two closed-loop clients, one after the other against the same Worker (one request in flight per
-// connection): autocannon, and Node's fetch (undici). They see different tails: autocannon (like
-// wrk) writes each request's headers and body in one packet, and workerd then admits concurrent
-// requests out of arrival order, so a few wait seconds while the Worker itself answers each in
-// tens of ms; undici writes headers and body separately and is served in order (`--clients
-// socket,socket-split` shows it with one raw client both ways). So the table also gives, from the
+// connection): autocannon, and Node's fetch (undici). autocannon (like wrk) writes each request's
+// headers and body in one packet, undici in two; local workerd used to admit concurrent
+// single-packet requests far out of arrival order until the Worker's CPU gate yielded to the event
+// loop before each step (`--clients socket,socket-split` runs one raw client both ways;
+// bench/fairness.mjs shows it without this project's code). The table also gives, from the
 // Worker's own request logs, the time each request spent inside the Worker.
 //
 // Rate limit: the per-key token bucket (RATE_LIMIT_PER_MINUTE, 600/min by default) would answer
