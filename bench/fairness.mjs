@@ -5,9 +5,9 @@
 // same raw keep-alive clients: each request in one packet (as autocannon and wrk write it) or
 // headers then body (as undici does), through Miniflare's entry worker or straight to workerd's
 // socket (unsafeDirectSockets). Closed loop, one request in flight per connection.
-import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Miniflare } from 'miniflare';
+import { rawConnection } from './raw-http.mjs';
 import { fmt, quantile, table } from './stats.mjs';
 
 const { values: a } = parseArgs({ options: { duration: { type: 'string', default: '10' }, spin: { type: 'string', default: '1250000' } } });
@@ -31,31 +31,20 @@ async function run({ direct, split, connections, yielding = false }) {
   try {
     const url = direct ? await mf.unsafeGetDirectURL() : await mf.ready;
     const body = Buffer.alloc(1200, 7); // about a CIFAR-10 JPEG
-    const head = Buffer.from(`POST / HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: image/jpeg\r\ncontent-length: ${body.length}\r\n\r\n`);
     const lat = []; let timeouts = 0;
     const end = Date.now() + duration;
     await Promise.all(Array.from({ length: connections }, async () => {
-      let socket = null, buf, done;
-      const open = () => {
-        socket = connect(Number(url.port), url.hostname); buf = Buffer.alloc(0);
-        socket.on('error', () => {});
-        socket.on('data', (d) => {
-          buf = Buffer.concat([buf, d]);
-          const e = buf.indexOf('\r\n\r\n');
-          const len = e < 0 ? 0 : Number(/content-length: *(\d+)/i.exec(buf.subarray(0, e).toString('latin1'))?.[1] ?? 0);
-          if (e >= 0 && buf.length >= e + 4 + len) { buf = buf.subarray(e + 4 + len); done?.(true); }
-        });
-      };
+      const conn = rawConnection(url, { headers: { 'content-type': 'image/jpeg' }, body, split, timeoutMs: TIMEOUT_MS });
       while (Date.now() < end) {
-        if (!socket) open();
         const t = performance.now();
-        const ok = await new Promise((resolve) => {
-          const timer = setTimeout(() => resolve(false), TIMEOUT_MS);
-          done = (v) => { clearTimeout(timer); resolve(v); };
-          if (split) { socket.write(head); setImmediate(() => socket.write(body)); } else socket.write(Buffer.concat([head, body]));
-        });
-        if (ok) lat.push(performance.now() - t); else { timeouts++; socket.destroy(); socket = null; }
+        try {
+          await conn.send();
+          lat.push(performance.now() - t);
+        } catch {
+          timeouts++;
+        }
       }
+      conn.close();
     }));
     return [direct ? 'workerd socket (direct)' : "Miniflare's entry worker", split ? 'headers, then body' : 'one packet', yielding ? 'yes' : 'no', connections,
       lat.length, fmt(lat.length / (duration / 1000)), fmt(quantile(lat, 0.5)), fmt(quantile(lat, 0.99)), fmt(Math.max(...lat), 0), fmt(quantile(lat, 0.99) / quantile(lat, 0.5), 2), timeouts];

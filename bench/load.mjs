@@ -20,7 +20,6 @@
 // with the production defaults to watch the 429s; --no-rate-limit turns the limiter off.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -28,6 +27,7 @@ import { buildWorker, startWorker } from '../scripts/lib/worker-host.mjs';
 import { SHARED_DIR } from '../scripts/lib/local-models.mjs';
 import { indexTar, readMember } from '../scripts/lib/tar.mjs';
 import { DEV_API_KEY } from '../scripts/keys.mjs';
+import { rawConnection } from './raw-http.mjs';
 import { fmt, quantile, table, workerdMemory } from './stats.mjs';
 
 const { values: a } = parseArgs({ options: {
@@ -117,46 +117,11 @@ function runFetch(countError) {
   }, countError);
 }
 
-/**
- * Raw HTTP/1.1 over one keep-alive socket per connection, the request written in one packet
- * (`socket`, as autocannon and wrk do) or as headers, then body on the next turn (`socket-split`,
- * as undici does): the same client both ways, to show which of the two workerd serves in order.
- */
+/** Raw HTTP/1.1, one keep-alive socket per connection (bench/raw-http.mjs), one packet or split. */
 function runSocket(split) {
   return (countError) => {
-    const u = new URL(url);
-    const head = Buffer.from(`POST ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: ${type}\r\n`
-      + `authorization: ${headers.authorization}\r\ncontent-length: ${img.bytes.length}\r\n\r\n`);
-    const body = Buffer.from(img.bytes);
-    const sockets = new Map();
-    const open = (conn) => {
-      const socket = connect(Number(u.port), u.hostname);
-      const state = { socket, buf: Buffer.alloc(0), waiter: null };
-      socket.on('data', (d) => {
-        state.buf = Buffer.concat([state.buf, d]);
-        const end = state.buf.indexOf('\r\n\r\n');
-        if (end < 0 || !state.waiter) return;
-        const len = Number(/content-length: *(\d+)/i.exec(state.buf.subarray(0, end).toString('latin1'))?.[1] ?? 0);
-        if (state.buf.length < end + 4 + len) return;
-        const status = Number(state.buf.subarray(9, 12).toString('latin1'));
-        state.buf = state.buf.subarray(end + 4 + len);
-        const w = state.waiter; state.waiter = null; w.resolve(status);
-      });
-      socket.on('error', (e) => { state.waiter?.reject(e); state.waiter = null; sockets.delete(conn); });
-      sockets.set(conn, state);
-      return state;
-    };
-    const send = (conn) => new Promise((resolve, reject) => {
-      const state = sockets.get(conn) ?? open(conn);
-      // A request still unanswered after --timeout is a timeout, and its socket is dropped.
-      const timer = setTimeout(() => {
-        state.socket.destroy(); sockets.delete(conn);
-        reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' }));
-      }, Number(a.timeout) * 1000);
-      state.waiter = { resolve: (s) => { clearTimeout(timer); resolve(s); }, reject: (e) => { clearTimeout(timer); reject(e); } };
-      if (split) { state.socket.write(head); setImmediate(() => state.socket.write(body)); } else state.socket.write(Buffer.concat([head, body]));
-    });
-    return closedLoop(send, countError).finally(() => { for (const { socket } of sockets.values()) socket.destroy(); });
+    const conns = Array.from({ length: connections }, () => rawConnection(url, { headers: { 'content-type': type, authorization: headers.authorization }, body: img.bytes, split, timeoutMs: Number(a.timeout) * 1000 }));
+    return closedLoop((conn) => conns[conn].send(), countError).finally(() => { for (const c of conns) c.close(); });
   };
 }
 
