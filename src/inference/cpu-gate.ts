@@ -21,8 +21,8 @@ const RECHECK_MS = 50;
 /**
  * A macrotask turn before each CPU step lets the runtime take in the requests that arrived while
  * the previous step ran. Without it, local workerd under load serves single-packet requests far
- * out of arrival order (p99 15x p50 for a ten-line Worker, 1.5x with yields: bench:fairness;
- * bench:load with autocannon 14.9x -> 1.9x). It is taken before queueing, in the caller's own
+ * out of arrival order (a ten-line Worker: p99 2-15x p50, worse the busier the machine, 1.2-1.4x
+ * with yields: bench:fairness; bench:load with autocannon 4.4x -> 2.0x on a quiet machine). It is taken before queueing, in the caller's own
  * code: a timer set in a continuation woken from another request's context was lost with that
  * request and left the waiter hung (seen under bench:load).
  */
