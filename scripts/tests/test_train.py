@@ -10,6 +10,7 @@ from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
 from scripts.train.recipes import RECIPES
 from scripts.train.release import next_version, ort_web_logits
+from scripts.train.train import cutmix, mixed_loss
 from scripts.zoo.export import export_onnx
 from scripts.zoo.registry import create_model
 
@@ -23,6 +24,26 @@ def test_holdout_is_the_last_500_sorted_files_of_each_class():
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node + onnxruntime-web")
+def test_cutmix_pastes_one_box_and_weights_labels_by_its_area():
+    gen = torch.Generator().manual_seed(3)
+    x = torch.arange(8, dtype=torch.float32).view(8, 1, 1, 1).expand(8, 3, 32, 32).contiguous()
+    y = torch.arange(8)
+    for _ in range(20):
+        mixed, y_own, y_other, lam = cutmix(x, y, gen)
+        for i in range(8):
+            kept = (mixed[i] == i).float().mean().item()
+            pasted_from = int(y_other[i])
+            if pasted_from != i:  # the box came from another image: its area is 1 - lam
+                assert kept == pytest.approx(lam, abs=1e-6)
+                assert set(mixed[i].unique().tolist()) <= {float(i), float(pasted_from)}
+        assert torch.equal(y_own, y)
+    logits = torch.randn(8, 10)
+    assert mixed_loss(logits, y, y, 1.0) == pytest.approx(float(torch.nn.functional.cross_entropy(logits, y, label_smoothing=0.1)))
+    blended = mixed_loss(logits, y, y.flip(0), 0.25)
+    parts = [float(torch.nn.functional.cross_entropy(logits, t, label_smoothing=0.1)) for t in (y, y.flip(0))]
+    assert float(blended) == pytest.approx(0.25 * parts[0] + 0.75 * parts[1], rel=1e-6)
+
+
 def test_new_weights_bump_the_minor_version_and_the_same_weights_keep_it():
     shipped = {"version": "1.1.0", "onnx": {"sha256": "a" * 64}}
     assert next_version(None, "b" * 64) == "1.0.0"

@@ -5,8 +5,8 @@
 Writes .cache/train/<id>/{checkpoint.pth, record.json, log.jsonl}. ``scripts.train.release`` then
 exports ONNX (fp32 + int8), the manifest and the parity fixtures into models/<id>/.
 
-Recipe: AdamW, label smoothing 0.1, random crop (4 px reflect padding) + horizontal flip, linear
-warm-up then cosine decay driven by max(step fraction, elapsed-time fraction), so the run ends
+Recipe: AdamW, label smoothing 0.1, random crop (4 px reflect padding) + horizontal flip, CutMix
+on a recipe's share of the batches (``cutmix``: 0 = never), linear warm-up then cosine decay driven by max(step fraction, elapsed-time fraction), so the run ends
 within its wall-clock budget. Uses CUDA automatically when present.
 """
 from __future__ import annotations
@@ -31,6 +31,10 @@ OUT_ROOT = os.path.join(cifar.REPO, ".cache", "train")
 AUGMENTATION = "random crop 32 from 4px reflect padding, horizontal flip; label smoothing 0.1"
 
 
+def augmentation(cutmix: float) -> str:
+    return AUGMENTATION + (f"; CutMix (alpha 1) on {cutmix:.0%} of batches" if cutmix else "")
+
+
 def normalize(x_u8: torch.Tensor) -> torch.Tensor:
     """[N,32,32,3] uint8 -> [N,3,32,32] float, exactly as the manifest's preprocessing."""
     x = x_u8.permute(0, 3, 1, 2).float() * (1 / 255)
@@ -52,6 +56,31 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     idx_n = torch.arange(n, device=x.device).view(n, 1, 1, 1)
     idx_c = torch.arange(3, device=x.device).view(1, 3, 1, 1)
     return padded[idx_n, idx_c, rows.view(n, 1, 32, 1), cols.view(n, 1, 1, 32)]
+
+
+def cutmix(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator):
+    """Paste a random box of a shuffled copy of the batch into it (CutMix, alpha 1).
+
+    -> (mixed x, y, y of the pasted images, lam = share of each image still its own). The box is
+    clipped at the borders, so lam is recomputed from the pasted area as the paper does.
+    """
+    n, _, h, w = x.shape
+    lam = float(torch.rand(1, generator=gen))
+    bh, bw = int(h * math.sqrt(1 - lam)), int(w * math.sqrt(1 - lam))
+    cy, cx = int(torch.randint(0, h, (1,), generator=gen)), int(torch.randint(0, w, (1,), generator=gen))
+    y0, y1 = max(cy - bh // 2, 0), min(cy + bh // 2, h)
+    x0, x1 = max(cx - bw // 2, 0), min(cx + bw // 2, w)
+    other = torch.randperm(n, generator=gen).to(x.device)
+    x = x.clone()
+    x[:, :, y0:y1, x0:x1] = x[other, :, y0:y1, x0:x1]
+    return x, y, y[other], 1 - (y1 - y0) * (x1 - x0) / (h * w)
+
+
+def mixed_loss(logits: torch.Tensor, y: torch.Tensor, y_other: torch.Tensor, lam: float) -> torch.Tensor:
+    loss = F.cross_entropy(logits, y, label_smoothing=0.1)
+    if lam >= 1.0:
+        return loss
+    return lam * loss + (1 - lam) * F.cross_entropy(logits, y_other, label_smoothing=0.1)
 
 
 @torch.no_grad()
@@ -123,8 +152,11 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
             idx = perm[b * bs:(b + 1) * bs]
             xb = augment(normalize(x_train[idx]), gen).contiguous(memory_format=fmt)
             yb = y_train[idx]
+            y_other, lam = yb, 1.0
+            if r.get("cutmix") and torch.rand(1, generator=gen) < r["cutmix"]:
+                xb, yb, y_other, lam = cutmix(xb, yb, gen)
             logits = model(xb)
-            loss = F.cross_entropy(logits, yb, label_smoothing=0.1)
+            loss = mixed_loss(logits, yb, y_other, lam)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -150,7 +182,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
         "metrics": {"dataset": "cifar10-holdout-5000", **final, "measured_by": "PyTorch eager (scripts/train/train.py)"},
         "training": {"epochs": round(step / steps_per_epoch, 2), "steps": step, "batch": bs, "optimizer": "AdamW",
                      "lr": r["lr"], "weight_decay": r["wd"], "schedule": "warm-up 3% + cosine (time-bounded)",
-                     "augmentation": AUGMENTATION, "wall_time_s": round(wall, 1), "hardware": hardware(device),
+                     "augmentation": augmentation(r.get("cutmix", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
                      "torch": torch.__version__, "seed": seed, "train_images": int(n),
                      "command": f"/usr/bin/python3 -m scripts.train.train --id {model_id} --budget-min {budget_min}"
                                 + (" --resume" if resume else "")},
