@@ -8,7 +8,21 @@ import { parseArgs } from 'node:util';
 import { buildWorker, startWorker } from '../scripts/lib/worker-host.mjs';
 import { SHARED_DIR, discoverModels } from '../scripts/lib/local-models.mjs';
 import { registerSqueezenet } from '../scripts/seed-local.mjs';
-import { fmt, median, quantile, table, workerdMemory } from './stats.mjs';
+import { fmt, mean, median, quantile, table, workerdMemory } from './stats.mjs';
+
+const parseServerTiming = (h) => Object.fromEntries((h ?? '').split(', ').map((e) => e.split(';dur=')).map(([k, v]) => [k, Number(v)]));
+
+// Means, not medians: workerd's clock has 1 ms steps, so only an average resolves sub-ms stages.
+const SPLIT = ['client', 'outside the Worker', 'app', 'auth', 'limit', 'decode', 'preprocess', 'inference', 'rest of the Worker'];
+function splitRow(stages) {
+  const m = (f) => mean(stages.map(f));
+  const pipeline = m((s) => s.pipeline);
+  const parts = { client: m((s) => s.client), app: m((s) => s.app), auth: m((s) => s.auth), limit: m((s) => s.limit),
+    decode: m((s) => s.decode), preprocess: m((s) => s.preprocess), inference: m((s) => s.inference) };
+  parts['outside the Worker'] = parts.client - parts.app;
+  parts['rest of the Worker'] = parts.app - parts.auth - parts.limit - pipeline; // body read, parse, top-k, JSON, log
+  return SPLIT.map((k) => fmt(parts[k], 2));
+}
 
 const { values: a } = parseArgs({ options: { model: { type: 'string', multiple: true }, n: { type: 'string', default: '40' }, image: { type: 'string' } } });
 const n = Number(a.n);
@@ -21,13 +35,16 @@ const available = discoverModels().map((m) => m.manifest);
 const ids = a.model ?? available.filter((m) => m.tier === 'edge').map((m) => m.id);
 
 const rows = [];
+const splits = [];
 for (const id of ids) {
   const w = await startWorker({ models: [id], vars: { BENCH_ROUTES: 'true', DEFAULT_MODEL: id } });
   try {
     const base = workerdMemory();
+    let lastTiming = null;
     const post = async (path, body, type = 'image/jpeg') => {
       const res = await w.fetch(path, { method: 'POST', body, headers: { 'content-type': type } });
       if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      lastTiming = res.headers.get('server-timing');
       return res.json();
     };
     // Raw runs first: ORT's linear memory is read after one session has loaded and run, before the
@@ -41,11 +58,14 @@ for (const id of ids) {
     for (let i = 0; i < 5; i++) cold.push((await post(`/__bench/cold?model=${id}`, '')).ms);
     await post(`/v1/classify?model=${id}`, jpeg); // warm
     const e2e = [];
+    const stages = [];
     for (let i = 0; i < n; i++) {
       const t = performance.now();
       await post(`/v1/classify?model=${id}`, jpeg);
       e2e.push(performance.now() - t);
+      stages.push({ client: e2e.at(-1), ...parseServerTiming(lastTiming) });
     }
+    splits.push([id, ...splitRow(stages)]);
     // The local HTTP floor (Node client -> Miniflare's entry worker -> workerd -> the Worker's
     // middleware): what any request pays here before the route does anything.
     const floor = [];
@@ -54,6 +74,14 @@ for (const id of ids) {
       await (await w.fetch('/healthz')).arrayBuffer();
       floor.push(performance.now() - t);
     }
+    // The same for an upload of the same JPEG to a route that only reads it.
+    const sink = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await post('/__bench/sink', jpeg);
+      sink.push({ client: performance.now() - t, ...parseServerTiming(lastTiming) });
+    }
+    splits.at(-1).push(fmt(mean(sink.map((s) => s.client)), 2), fmt(mean(sink.map((s) => s.client - s.app)), 2));
     const mem = workerdMemory();
     rows.push([id, fmt(median(firstRuns.slice(0, 10))), fmt(median(raw)), fmt(quantile(raw, 0.95)), fmt(median(prep)), fmt(median(e2e)), fmt(quantile(e2e, 0.95)),
       fmt(median(e2e) / median(raw), 2), fmt(median(floor)), fmt(median(cold), 0), fmt(ortBytes / 2 ** 20, 0), fmt(base.rss, 0), fmt(mem.peak, 0)]);
@@ -66,4 +94,8 @@ for (const id of ids) {
 console.log(`\nEdge path in workerd (onnxruntime-web WASM, 1 thread, SIMD), image ${imagePath.split('/').pop()}, n=${n}, ms\n`);
 console.log(table(['model', 'first 10 runs p50', 'raw run p50', 'raw p95', 'decode+prep p50', 'e2e p50', 'e2e p95', 'e2e/raw', 'healthz p50', 'cold start', 'ORT heap MiB', 'workerd RSS idle MiB', 'workerd peak MiB'], rows));
 console.log('\nfirst 10 runs: session.run right after the session was created (before V8 tiers the WASM up); raw: session.run inside the isolate after 60 warm-up runs; e2e: POST /v1/classify measured by the client over Miniflare (includes HTTP, decode, preprocess, postprocess);');
+console.log(`\nWhere the e2e time goes (means of the same ${n} POST /v1/classify; the Worker's stages from its Server-Timing header), ms\n`);
+console.log(table(['model', ...SPLIT, 'sink: client', 'sink: outside the Worker'], splits));
+console.log('\noutside the Worker: client - app (Node fetch, Miniflare\'s entry worker, workerd\'s HTTP); rest of the Worker: app - auth - limit - pipeline (body read and parse, top-k, JSON, the log line);');
+console.log('sink: the same JPEG POSTed to a bench route that only reads the body (the local floor of an upload through the same middleware).');
 console.log('cold start: R2 read + sha256 verify + session create inside the isolate; memory: VmRSS/VmHWM of the workerd process (whole runtime, not one isolate).');

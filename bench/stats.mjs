@@ -1,5 +1,6 @@
 // Small helpers for benchmark tables: medians, percentiles, Markdown tables.
 export const median = (xs) => quantile(xs, 0.5);
+export const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 export function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
   if (!s.length) return NaN;

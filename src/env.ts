@@ -68,4 +68,7 @@ export interface Env {
   FAULT_INJECT?: string;
 }
 
-export type AppEnv = { Bindings: Env; Variables: { requestId: string; principal?: import('./auth/keys').Principal } };
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { requestId: string; principal?: import('./auth/keys').Principal; serverTiming?: Array<[string, number]> };
+};

@@ -3,6 +3,7 @@ import type { AppEnv } from './env';
 import { ApiError, handleError } from './errors';
 import { authenticate } from './auth/middleware';
 import { observe } from './observability/middleware';
+import { timed } from './observability/server-timing';
 import { rateLimit } from './ratelimit/middleware';
 import { invalid } from './routes/inputs';
 import { servePage } from './routes/assets';
@@ -30,8 +31,8 @@ export function createApp() {
     c.header('x-request-id', id);
   });
   // Security spine (src/observability, src/auth, src/ratelimit): log every request, serve the
-  // public page, then key + scope, then per-key budget.
-  app.use('*', observe(), servePage(), authenticate(), rateLimit());
+  // public page, then key + scope, then per-key budget (the last two timed for Server-Timing).
+  app.use('*', observe(), servePage(), timed('auth', authenticate()), timed('limit', rateLimit()));
 
   registerHealth(app);
   registerModels(app);

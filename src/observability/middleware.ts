@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { configFrom } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError, PROBLEM_BASE } from '../errors';
+import { serverTimingHeader } from './server-timing';
 
 /** The fields of one request log line (also what the unit tests check). */
 export interface RequestLog {
@@ -89,6 +90,7 @@ export function observe(): MiddlewareHandler<AppEnv> {
         bytes_in: Number.isFinite(declared) && c.req.header('content-length') !== undefined ? declared : null,
         ...(typeof (c.req.raw as { cf?: { colo?: unknown } }).cf?.colo === 'string' ? { colo: (c.req.raw as { cf?: { colo?: string } }).cf!.colo } : {}),
       };
+      setServerTiming(res, serverTimingHeader(duration, c.get('serverTiming') ?? [], timings));
       if (cfg.requestLogs) console.log(JSON.stringify(line));
       // Analytics Engine: blobs are the dimensions, doubles the measures; index = key id
       // (sampling is per index). Query e.g. SUM(_sample_interval) GROUP BY blob1, blob2.
@@ -101,6 +103,15 @@ export function observe(): MiddlewareHandler<AppEnv> {
       console.error(JSON.stringify({ level: 'error', msg: 'request logging failed', error: String(e) }));
     }
   };
+}
+
+/** Our own responses have mutable headers; one passed through from a binding (ASSETS) may not. */
+function setServerTiming(res: Response, value: string): void {
+  try {
+    res.headers.set('server-timing', value);
+  } catch {
+    // Immutable headers: that answer goes without it.
+  }
 }
 
 /**

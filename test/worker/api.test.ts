@@ -35,6 +35,9 @@ afterAll(async () => { await w?.dispose(); });
 const post = (path: string, body: BodyInit, type?: string) =>
   w.fetch(path, { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
 
+const parseServerTiming = (h: string | null) =>
+  Object.fromEntries((h ?? '').split(', ').map((e) => { const [name, dur] = e.split(';dur='); return [name!, Number(dur)]; }));
+
 interface Classified { model: { id: string }; backend: string; results: Array<{ predictions: Array<{ label: string; index: number; score: number }> }>; timings_ms: Record<string, number> }
 
 describe('health and discovery', () => {
@@ -81,6 +84,19 @@ describe('POST /v1/classify input forms', () => {
     expect(p[0]).toMatchObject({ label: 'tench', index: 0 });
     for (let i = 1; i < p.length; i++) expect(p[i - 1]!.score).toBeGreaterThanOrEqual(p[i]!.score);
     for (const k of ['decode', 'preprocess', 'inference', 'total']) expect(typeof body.timings_ms[k]).toBe('number');
+  });
+  it('Server-Timing splits the Worker\'s time: app, auth, limit and the pipeline\'s stages', async () => {
+    const res = await post('/v1/classify', TENCH, 'image/jpeg');
+    const body = (await res.json()) as Classified;
+    const timing = parseServerTiming(res.headers.get('server-timing'));
+    expect(Object.keys(timing)).toEqual(['app', 'auth', 'limit', 'decode', 'preprocess', 'inference', 'pipeline']);
+    expect(timing.inference).toBe(body.timings_ms.inference);
+    expect(timing.pipeline).toBe(body.timings_ms.total);
+    expect(timing.app).toBeGreaterThanOrEqual(timing.pipeline!);
+    // A refusal before the key check passes: only the Worker's total.
+    const refused = await w.fetch('/v1/classify', { method: 'POST', body: TENCH, headers: { 'content-type': 'image/jpeg' }, auth: false });
+    expect(refused.status).toBe(401);
+    expect(Object.keys(parseServerTiming(refused.headers.get('server-timing')))).toEqual(['app']);
   });
   it('multipart with several files: one result each, in order', async () => {
     const form = new FormData();
