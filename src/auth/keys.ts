@@ -5,6 +5,8 @@
  *
  * KV layout (binding API_KEYS): key "sha256:<64 hex>" -> {"id","scopes","created"[,"rate_limit"]}.
  */
+import { BoundedMap } from '../lib/bounded-map';
+
 export const SCOPES = ['classify', 'embed', 'batches', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -82,7 +84,7 @@ export function hasScope(p: Principal, need: Scope): boolean {
 // Revocation takes effect within CACHE_MS here plus KV's own edge cache (cacheTtl below).
 const CACHE_MS = 30_000;
 const CACHE_MAX = 1000;
-const cache = new Map<string, { rec: KeyRecord; until: number }>();
+const cache = new BoundedMap<string, { rec: KeyRecord; until: number }>(CACHE_MAX);
 
 export interface KeyStore {
   kv?: KVNamespace;
@@ -115,7 +117,6 @@ export async function lookupKey(store: KeyStore, token: string, beforeRead?: () 
   }
   const rec = parseRecord(raw);
   if (rec) {
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
     cache.set(hash, { rec, until: now + CACHE_MS });
   } else {
     cache.delete(hash);

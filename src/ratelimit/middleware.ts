@@ -3,11 +3,12 @@ import { configFrom } from '../config';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import type { Verdict } from './bucket';
+import { BoundedMap } from '../lib/bounded-map';
 import { MirroredBucket } from './mirror';
 
 /** Mirrors per bucket name and parameters; bounded (oldest out) like the key cache. */
 const MIRRORS_MAX = 1000;
-const mirrors = new Map<string, MirroredBucket>();
+const mirrors = new BoundedMap<string, MirroredBucket>(MIRRORS_MAX);
 
 /**
  * Per-key rate limiting after authentication. Requests without a principal (public reads, the
@@ -43,7 +44,7 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
       if (v.ok) background(c, charge().then((dv) => mirror.settle(dv, Date.now())));
     } else {
       v = await charge();
-      if (v) remember(name, new MirroredBucket(perMinute, burst, v, Date.now()));
+      if (v) mirrors.set(name, new MirroredBucket(perMinute, burst, v, Date.now()));
     }
     if (v && !v.ok) {
       throw new ApiError('rate-limited', `Rate limit of ${perMinute} requests per minute (burst ${burst}) exceeded; retry in ${v.retryAfter} s.`,
@@ -56,11 +57,6 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
       c.header('ratelimit-remaining', String(v.remaining));
     }
   };
-}
-
-function remember(name: string, m: MirroredBucket): void {
-  if (mirrors.size >= MIRRORS_MAX) mirrors.delete(mirrors.keys().next().value!);
-  mirrors.set(name, m);
 }
 
 /** Work after the response: waitUntil in a Worker; just a detached promise where there is no context. */
