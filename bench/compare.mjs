@@ -7,7 +7,7 @@
 //   onnxruntime-web in Node      the same .wasm in V8 without workerd
 //   onnxruntime-node, 1 thread   native MLAS kernels: the limit on this core
 //   transformers.js pipeline     the JavaScript incumbent (image-classification, onnxruntime-node, 1 thread)
-// plus the optimisation experiments in EXPERIMENTS (each against the same fp32 baseline).
+// plus optimisation experiments (each against the same fp32 baseline) and session-creation times.
 // Writes docs/bench-compare.svg and .cache/bench/compare.json.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,13 +76,39 @@ async function ortWebSession(path, graphOptimizationLevel = 'all', extra = {}) {
   return { ort, session: await ort.InferenceSession.create(readFileSync(path), { executionProviders: ['wasm'], graphOptimizationLevel, ...extra }) };
 }
 
-/** ms per image of session.run at `batch` images per call. */
-async function runOrtWeb(path, level, batch = 1, extra = {}) {
+/** ms per image of session.run at `batch` images per call (`preallocate`: into a reused output tensor). */
+async function runOrtWeb(path, level, batch = 1, extra = {}, preallocate = false) {
   const { ort, session } = await ortWebSession(path, level, extra);
   const feeds = { [manifest.input.name]: new ort.Tensor('float32', new Float32Array(batch * 3 * size * size), [batch, 3, size, size]) };
-  const ms = await timeIt(() => session.run(feeds, [manifest.outputs.logits]), batch === 1 ? n : Math.max(5, Math.ceil(n / batch)));
+  const classes = manifest.labels.length;
+  const fetches = preallocate
+    ? { [manifest.outputs.logits]: new ort.Tensor('float32', new Float32Array(batch * classes), [batch, classes]) }
+    : [manifest.outputs.logits];
+  const ms = await timeIt(() => session.run(feeds, fetches), batch === 1 ? n : Math.max(5, Math.ceil(n / batch)));
   await session.release();
   return ms.map((x) => x / batch);
+}
+
+/** ms to create an onnxruntime-web session from bytes already in memory (the cold start's last step). */
+async function createOrtWeb(path, level) {
+  const bytes = readFileSync(path);
+  await (await ortWebSession(path, level)).session.release(); // the runtime's own first-use cost out of the way
+  const ort = await import('onnxruntime-web');
+  return timeIt(async () => (await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: level })).release(), 7, 1);
+}
+
+/**
+ * The graph optimised ahead of time by onnxruntime-node (the same 1.30 release as the Worker's
+ * onnxruntime-web): level "extended" (fusions; no NCHWc layout, which the WASM build lacks), saved
+ * as ONNX or as ORT format. Loaded with the Worker's optimiser off, it skips that work at session creation.
+ */
+async function offlineOptimised(format) {
+  const out = join(ROOT, '.cache', 'bench', `${a.model}.extended.${format === 'ORT' ? 'ort' : 'onnx'}`);
+  const ort = await import('onnxruntime-node');
+  mkdirSync(join(ROOT, '.cache', 'bench'), { recursive: true });
+  const s = await ort.InferenceSession.create(onnxPath, { graphOptimizationLevel: 'extended', optimizedModelFilePath: out, extra: { session: { save_model_format: format } } });
+  await s.release();
+  return out;
 }
 
 // --- onnxruntime-node, one thread --------------------------------------------------------------------
@@ -154,6 +180,18 @@ for (const [suffix, label] of [['-int8', 'int8 weights (DequantizeLinear, fp32 c
   const q = discoverModels().find((m) => m.manifest.id === a.model + suffix);
   if (q) exp(label, await runOrtWeb(join(q.dir, 'model.onnx')));
 }
+exp('preallocated output tensor (fetches into a reused buffer)', await runOrtWeb(onnxPath, 'all', 1, {}, true));
+const optimisedOnnx = await offlineOptimised('ONNX');
+const optimisedOrt = await offlineOptimised('ORT');
+exp('offline-optimised graph (ONNX, extended), optimiser off', await runOrtWeb(optimisedOnnx, 'disabled'));
+exp('offline-optimised graph (ORT format, extended), optimiser off', await runOrtWeb(optimisedOrt, 'disabled'));
+
+// Session creation (bytes in memory -> ready), the part of the cold start an offline graph can save.
+const creations = [
+  ['the ONNX as shipped, optimiser all (as the Worker does)', await createOrtWeb(onnxPath, 'all')],
+  ['offline-optimised ONNX (extended), optimiser off', await createOrtWeb(optimisedOnnx, 'disabled')],
+  ['offline-optimised ORT format (extended), optimiser off', await createOrtWeb(optimisedOrt, 'disabled')],
+];
 
 const nativeP50 = median(rows.find((r) => r.name.startsWith('onnxruntime-node')).ms);
 const e2eP50 = median(e2e);
@@ -165,6 +203,10 @@ if (tjs) console.log(`\nAPI end to end vs transformers.js: ${fmt(median(tjs.ms) 
 const webP50 = median(rows.find((r) => r.name === 'onnxruntime-web in Node').ms);
 console.log('\nOptimisation experiments on onnxruntime-web in Node (baseline: graph optimisation all, fp32):\n');
 console.log(table(['change', 'p50', 'p95', 'x baseline'], experiments.map((e) => [e.name, fmt(median(e.ms)), fmt(quantile(e.ms, 0.95)), fmt(median(e.ms) / webP50, 2)])));
+
+const createP50 = median(creations[0][1]);
+console.log('\nonnxruntime-web session creation in Node (model bytes in memory; 7 runs):\n');
+console.log(table(['graph', 'p50', 'x as shipped'], creations.map(([name, ms]) => [name, fmt(median(ms)), fmt(median(ms) / createP50, 2)])));
 
 mkdirSync(join(ROOT, '.cache', 'bench'), { recursive: true });
 writeFileSync(join(ROOT, '.cache', 'bench', 'compare.json'), JSON.stringify({ model: a.model, n, rows: rows.map((r) => ({ name: r.name, p50: median(r.ms), p95: quantile(r.ms, 0.95) })), experiments: experiments.map((e) => ({ name: e.name, p50: median(e.ms) })) }, null, 2));

@@ -2,6 +2,7 @@
 // npm run bench [-- --model ID] [--n 40]
 // The edge path in workerd, one process, same model and image for every row:
 // raw session.run, decode+preprocess, end-to-end POST /v1/classify, cold start, memory.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -91,6 +92,37 @@ for (const id of ids) {
   }
 }
 
+// A phone photo: 1/8-scale JPEG decoding (src/images/jpeg-dc.ts) against the full decode, each in a fresh workerd.
+const phone = new Uint8Array(execFileSync('/usr/bin/python3', ['-c', [
+  'import io, sys; from PIL import Image',
+  `im = Image.open(${JSON.stringify(imagePath)}).convert("RGB").resize((4032, 3024), Image.BICUBIC)`,
+  'b = io.BytesIO(); im.save(b, "JPEG", quality=90); sys.stdout.buffer.write(b.getvalue())'].join('\n')], { maxBuffer: 64 * 2 ** 20 }));
+const phoneModel = a.model?.[0] ?? 'squeezenet1.1-imagenet';
+const phoneRows = [];
+for (const [label, reduce] of [['1/8 scale (DC only), as shipped', undefined], ['full decode (REDUCE_JPEG_ABOVE_PIXELS=0)', '0']]) {
+  const w = await startWorker({ models: [phoneModel], vars: { DEFAULT_MODEL: phoneModel, ...(reduce ? { REDUCE_JPEG_ABOVE_PIXELS: reduce } : {}) } });
+  try {
+    // The model loaded and every decoder instantiated by a small JPEG first: the peak after that is the photo's.
+    await (await w.fetch(`/v1/classify?model=${phoneModel}`, { method: 'POST', body: jpeg, headers: { 'content-type': 'image/jpeg' } })).arrayBuffer();
+    const base = workerdMemory();
+    const decode = [], e2e = [];
+    let afterOne = 0;
+    // Peak memory after the first photo (later ones add uncollected garbage to the peak), times after 2 warm-up photos.
+    for (let i = 0; i < 12; i++) {
+      const t = performance.now();
+      const res = await w.fetch(`/v1/classify?model=${phoneModel}`, { method: 'POST', body: phone, headers: { 'content-type': 'image/jpeg' } });
+      const body = await res.json();
+      if (i === 0) afterOne = workerdMemory().peak;
+      if (i < 2) continue;
+      e2e.push(performance.now() - t);
+      decode.push(body.timings_ms.decode);
+    }
+    phoneRows.push([label, fmt(median(decode)), fmt(median(e2e)), fmt(base.peak, 0), fmt(afterOne, 0), fmt(afterOne - base.peak, 0)]);
+  } finally {
+    await w.dispose();
+  }
+}
+
 console.log(`\nEdge path in workerd (onnxruntime-web WASM, 1 thread, SIMD), image ${imagePath.split('/').pop()}, n=${n}, ms\n`);
 console.log(table(['model', 'first 10 runs p50', 'raw run p50', 'raw p95', 'decode+prep p50', 'e2e p50', 'e2e p95', 'e2e/raw', 'healthz p50', 'cold start', 'ORT heap MiB', 'workerd RSS idle MiB', 'workerd peak MiB'], rows));
 console.log('\nfirst 10 runs: session.run right after the session was created (before V8 tiers the WASM up); raw: session.run inside the isolate after 60 warm-up runs; e2e: POST /v1/classify measured by the client over Miniflare (includes HTTP, decode, preprocess, postprocess);');
@@ -98,4 +130,6 @@ console.log(`\nWhere the e2e time goes (means of the same ${n} POST /v1/classify
 console.log(table(['model', ...SPLIT, 'sink: client', 'sink: outside the Worker'], splits));
 console.log('\noutside the Worker: client - app (Node fetch, Miniflare\'s entry worker, workerd\'s HTTP); rest of the Worker: app - auth - limit - pipeline (body read and parse, top-k, JSON, the log line);');
 console.log('sink: the same JPEG POSTed to a bench route that only reads the body (the local floor of an upload through the same middleware).');
+console.log(`\nA phone photo (${imagePath.split('/').pop()} resized to 4032x3024, JPEG q90, ${(phone.length / 1e6).toFixed(1)} MB), ${phoneModel}, fresh workerd each; decode and e2e: p50 of 10 after 2 warm-up photos; ms / MiB\n`);
+console.log(table(['JPEG decoding', 'decode p50', 'e2e p50', 'workerd peak MiB after a 500x375 JPEG', 'after one phone photo', 'the photo\'s peak'], phoneRows));
 console.log('cold start: R2 read + sha256 verify + session create inside the isolate; memory: VmRSS/VmHWM of the workerd process (whole runtime, not one isolate).');

@@ -1,11 +1,18 @@
 import { ApiError } from '../errors';
 import { decodeWith } from './codecs';
 import { readHeader, sniffFormat } from './header';
+import { DcError, decodeJpegDc } from './jpeg-dc';
 import { applyOrientation } from './orientation';
 import type { RgbaImage } from './types';
 
 export interface DecodeLimits {
   maxPixels: number;
+  /**
+   * A JPEG of more than `reduceAbovePixels` pixels (0: never) is decoded at 1/8 scale
+   * (src/images/jpeg-dc.ts) when that still leaves its shorter side at least `minShortSide`:
+   * the caller's resize target, so that the reduced image is only ever downscaled further.
+   */
+  reduce?: { abovePixels: number; minShortSide: number };
 }
 
 /**
@@ -25,6 +32,13 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
       `The image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${limits.maxPixels} pixels.`,
       { width: header.width, height: header.height, max_pixels: limits.maxPixels });
   }
+  if (format === 'jpeg' && reducible(header.width, header.height, limits.reduce)) {
+    const small = decodeReduced(bytes);
+    if (small && (small.width !== Math.ceil(header.width / 8) || small.height !== Math.ceil(header.height / 8))) {
+      throw new ApiError('image-decode-failed', 'The JPEG data does not match its header.');
+    }
+    if (small) return applyOrientation(small, header.orientation);
+  }
   let decoded;
   try {
     // Copy into a fresh ArrayBuffer: the codecs want a whole ArrayBuffer, not a view.
@@ -38,6 +52,21 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   }
   const rgba = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length);
   return applyOrientation({ width: decoded.width, height: decoded.height, data: rgba }, header.orientation);
+}
+
+function reducible(width: number, height: number, r: DecodeLimits['reduce']): boolean {
+  if (!r || r.abovePixels <= 0 || width * height <= r.abovePixels) return false;
+  return Math.min(Math.ceil(width / 8), Math.ceil(height / 8)) >= r.minShortSide;
+}
+
+/** The 1/8-scale decode, or null where that decoder declines the file (the full decode follows). */
+function decodeReduced(bytes: Uint8Array): RgbaImage | null {
+  try {
+    return decodeJpegDc(bytes);
+  } catch (e) {
+    if (e instanceof DcError) throw new ApiError('image-decode-failed', `The JPEG data could not be decoded: ${e.message}`);
+    throw e;
+  }
 }
 
 function messageOf(e: unknown): string {

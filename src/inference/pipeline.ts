@@ -4,7 +4,7 @@ import { decodeImage } from '../images/decode';
 import type { Manifest } from '../models/manifest';
 import { ApiError } from '../errors';
 import { getManifest, listManifests } from '../models/registry';
-import { resizedRgb, writeNormalized } from '../preprocess/tensor';
+import { resizeTarget, resizedRgb, writeNormalized } from '../preprocess/tensor';
 import type { ImageInput } from '../routes/inputs';
 import { materialize } from '../routes/inputs';
 import type { ModelOutput } from './backend';
@@ -31,7 +31,7 @@ export async function runPipeline(env: Env, cfg: Config, m: Manifest, inputs: Im
     fetchMs += performance.now() - a;
     await isolateCpu.run(async () => {
       const b = performance.now();
-      const img = await decodeImage(bytes, { maxPixels: cfg.maxImagePixels });
+      const img = await decodeImage(bytes, { maxPixels: cfg.maxImagePixels, reduce: { abovePixels: cfg.reduceJpegAbovePixels, minShortSide: resizeTarget(p) } });
       const c = performance.now();
       writeNormalized(resizedRgb(img, p), p, m.input.layout, batch, i);
       decodeMs += c - b; preprocessMs += performance.now() - c;

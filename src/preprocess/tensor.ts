@@ -8,11 +8,16 @@ function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** The shorter side the resize produces: the least an image must have to be only downscaled. */
+export function resizeTarget(p: Preprocess): number {
+  return p.resize === 'direct' ? p.size : Math.floor(p.size / p.crop_pct);
+}
+
 /** Output size and crop window for the manifest's resize mode (timm / torchvision semantics). */
 export function plan(width: number, height: number, p: Preprocess): { outW: number; outH: number; win: Window } {
   const size = p.size;
   if (p.resize === 'direct') return { outW: size, outH: size, win: { x: 0, y: 0, width: size, height: size } };
-  const short = Math.floor(size / p.crop_pct);
+  const short = resizeTarget(p);
   const [outW, outH] = width <= height
     ? [short, Math.floor((short * height) / width)]
     : [Math.floor((short * width) / height), short];

@@ -61,6 +61,9 @@ export function registerBench(app: OpenAPIHono<AppEnv>) {
     return c.json({ ms, codec_memory_bytes: await codecMemoryBytes() });
   });
 
+  // The image decoders' WebAssembly memory now, without decoding anything (0: not instantiated).
+  app.get('/__bench/codecs', async (c) => c.json({ codec_memory_bytes: await codecMemoryBytes() }));
+
   // Reads the body and answers its size: the local floor of an upload, through the same middleware.
   app.post('/__bench/sink', async (c) => c.json({ bytes: (await c.req.arrayBuffer()).byteLength }));
 }

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../src/errors';
 import { readHeader, sniffFormat } from '../../src/images/header';
-import { decodeImage } from '../../src/images/decode';
+import { decodeImage, type DecodeLimits } from '../../src/images/decode';
 import { SEED, SCALE, hostileImage, honestBombPng, lyingPng, runs, seedCorpus, type Corpus } from './hostile';
 
 // decode.ts imports codecs.ts, whose .wasm imports only workerd's bundler understands.
@@ -29,17 +29,21 @@ beforeAll(() => {
 });
 
 /** Runs one decode and classifies the outcome; anything but a decode or an allowed ApiError fails. */
-async function outcome(bytes: Uint8Array, maxPixels: number): Promise<string> {
+async function outcome(bytes: Uint8Array, maxPixels: number, reduce?: DecodeLimits['reduce']): Promise<string> {
   const t = performance.now();
-  let result: string;
+  let result: string | undefined;
   try {
-    const img = await decodeImage(bytes, { maxPixels });
+    const img = await decodeImage(bytes, { maxPixels, reduce });
     const h = readHeader(bytes)!;
-    // A decode is only a success if it is what the header promised (after EXIF orientation).
+    // A decode is only a success if it is what the header promised (after EXIF orientation),
+    // at 1/8 scale where the reduced JPEG path ran (it may decline a file: then full size).
     const swapped = h.orientation >= 5;
-    expect([img.width, img.height]).toEqual(swapped ? [h.height, h.width] : [h.width, h.height]);
+    const [w, hh] = swapped ? [h.height, h.width] : [h.width, h.height];
+    const eighth = [Math.ceil(w / 8), Math.ceil(hh / 8)];
+    if (reduce && h.format === 'jpeg' && img.width === eighth[0] && img.height === eighth[1] && (eighth[0] !== w || eighth[1] !== hh)) result = 'decoded-1/8';
+    else expect([img.width, img.height]).toEqual([w, hh]);
     expect(img.data.length).toBe(img.width * img.height * 4);
-    result = 'decoded';
+    result ??= 'decoded';
   } catch (e) {
     if (!(e instanceof ApiError)) throw new Error(`not an ApiError: ${(e as Error)?.stack ?? String(e)}`);
     if (!ALLOWED.has(e.type)) throw new Error(`unexpected problem type ${e.type}: ${e.detail}`);
@@ -96,6 +100,25 @@ describe('decode path (header check + WASM decoders, as in the Worker)', () => {
     }
     console.log(`decode path: ${cases} cases, slowest ${slowest.toFixed(0)} ms, ${warnings} decoder warnings\n  ${tally(outcomes).replace(/, /g, '\n  ')}`);
     expect(cases).toBe(runs(2000));
+  });
+
+  it('the 1/8-scale JPEG path (src/images/jpeg-dc.ts): the same contract on the same hostile inputs', async () => {
+    let cases = 0;
+    const outcomes = new Map<string, number>();
+    const spies = [vi.spyOn(console, 'warn').mockImplementation(() => {}), vi.spyOn(console, 'error').mockImplementation(() => {})];
+    try {
+      await fc.assert(fc.asyncProperty(hostileImage(corpus), async ({ kind, bytes }) => {
+        cases++;
+        // Every JPEG takes the reduced path (the Worker's threshold is 4 MP; the corpus is small).
+        const o = await outcome(bytes, 4_000_000, { abovePixels: 1, minShortSide: 1 });
+        const key = `${kind}:${o}`;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      }), { numRuns: runs(1000), seed: SEED + 1 });
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    console.log(`1/8 JPEG path: ${cases} cases\n  ${tally(outcomes).replace(/, /g, '\n  ')}`);
+    expect([...outcomes.keys()].some((k) => k.endsWith('decoded-1/8'))).toBe(true);
   });
 
   it('the unmodified corpus decodes', async () => {

@@ -33,13 +33,43 @@ describe('isolate memory of the shipped edge models', () => {
   });
 });
 
+/** A phone-sized JPEG (4032x3024), made from a real photo by PIL. */
+const phoneJpeg = () => new Uint8Array(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', [
+  'import io, sys; from PIL import Image',
+  `im = Image.open(${JSON.stringify(join(PHOTOS, 'n01440764_tench.JPEG'))}).convert("RGB").resize((4032, 3024))`,
+  'b = io.BytesIO(); im.save(b, "JPEG", quality=90); sys.stdout.buffer.write(b.getvalue())'].join('\n')], { maxBuffer: 64 * 2 ** 20 }));
+
+describe('a phone photo through the API', () => {
+  it('is decoded at 1/8 scale: mozjpeg never runs, and the answer matches the full decode', async () => {
+    const big = phoneJpeg();
+    const model = 'squeezenet1.1-imagenet'; // 224 px input: 4032x3024 / 8 = 504x378 still exceeds its 256 px resize
+    const classify = async (w: Awaited<ReturnType<typeof startWorker>>) => {
+      const res = await w.fetch(`/v1/classify?model=${model}&top_k=5`, { method: 'POST', body: big, headers: { 'content-type': 'image/jpeg' } });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { results: Array<{ predictions: Array<{ label: string; score: number }> }>; timings_ms: { decode: number } };
+    };
+    const reduced = await startWorker({ models: [model], vars: { BENCH_ROUTES: 'true' } });
+    const full = await startWorker({ models: [model], vars: { BENCH_ROUTES: 'true', REDUCE_JPEG_ABOVE_PIXELS: '0' } });
+    try {
+      const a = await classify(reduced), b = await classify(full);
+      const codecs = async (w: typeof reduced) => ((await (await w.fetch('/__bench/codecs')).json()) as { codec_memory_bytes: { jpeg: number } }).codec_memory_bytes.jpeg;
+      expect(await codecs(reduced)).toBe(0); // the WASM JPEG decoder was never instantiated
+      expect(await codecs(full)).toBeGreaterThan(0);
+      const [pa, pb] = [a.results[0]!.predictions, b.results[0]!.predictions];
+      expect(pa[0]!.label).toBe('tench');
+      expect(pa[0]!.label).toBe(pb[0]!.label);
+      expect(Math.abs(pa[0]!.score - pb[0]!.score)).toBeLessThan(0.05);
+      console.log(`4032x3024 JPEG: top-1 ${pa[0]!.label} ${pa[0]!.score.toFixed(4)} at 1/8 vs ${pb[0]!.score.toFixed(4)} in full; decode ${a.timings_ms.decode} vs ${b.timings_ms.decode} ms`);
+    } finally {
+      await reduced.dispose();
+      await full.dispose();
+    }
+  });
+});
+
 describe('decoder memory after a large photo', () => {
   it('a 12 MP JPEG leaves no 48 MiB mozjpeg heap behind; the decoder is replaced right after', async () => {
-    // A phone-sized JPEG (4032x3024), made from a real photo by PIL.
-    const big = new Uint8Array(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', [
-      'import io, sys; from PIL import Image',
-      `im = Image.open(${JSON.stringify(join(PHOTOS, 'n01440764_tench.JPEG'))}).convert("RGB").resize((4032, 3024))`,
-      'b = io.BytesIO(); im.save(b, "JPEG", quality=90); sys.stdout.buffer.write(b.getvalue())'].join('\n')], { maxBuffer: 64 * 2 ** 20 }));
+    const big = phoneJpeg();
     const small = photo('n01440764_tench.JPEG');
     const w = await startWorker({ models: ['convmixer-cifar10'], vars: { BENCH_ROUTES: 'true' } });
     try {

@@ -1,0 +1,335 @@
+/**
+ * A JPEG decoded at 1/8 scale from its DC coefficients alone: one pixel per 8x8 block, the
+ * block's mean (libjpeg's 1x1 IDCT), chroma replicated over the blocks it covers.
+ *
+ * Why: a phone photo (4032x3024) decoded in full is 48 MiB of RGBA plus as much again in
+ * mozjpeg's heap, in a 128 MB isolate, only to be resized to a model's 224 or 32 pixels. Its DC
+ * image (504x378) is still larger than any model's resize target, costs ~1/64 of the memory, and
+ * skips the IDCT, colour conversion and upsampling of 12 M pixels. Progressive files need only
+ * their DC scans (AC scans are skipped unread). What this does not handle (arithmetic coding,
+ * 12-bit, lossless, CMYK/YCCK) returns null and the caller decodes in full.
+ *
+ * Corrupt entropy data is treated as libjpeg does: the rest of that scan stays zero (mid-grey),
+ * the decode still succeeds. Structural nonsense (no frame, bad table references) is a DcError.
+ * Every loop is bounded by the frame's block count; reads past the end yield zero bits.
+ */
+import type { RgbaImage } from './types';
+
+export class DcError extends Error {}
+
+interface Component { id: number; h: number; v: number; tq: number; q0: number; bw: number; bh: number; stride: number; dc: Int32Array }
+interface Frame { width: number; height: number; progressive: boolean; hmax: number; vmax: number; mcusX: number; mcusY: number; comps: Component[] }
+
+const ZIGZAG_DC = 0; // the DC quantiser is the first entry in either order
+
+/** Huffman table as a 16-bit lookup: entry = (code length << 8) | symbol, 0 = no such code. */
+function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Uint16Array {
+  const lut = new Uint16Array(1 << 16);
+  let code = 0, k = 0;
+  for (let len = 1; len <= 16; len++) {
+    for (let i = 0; i < counts[len - 1]!; i++) {
+      if (k >= symbols.length) throw new DcError('Huffman table has fewer symbols than its counts');
+      const shift = 16 - len;
+      const first = code << shift;
+      if (first + (1 << shift) > lut.length) throw new DcError('Huffman table overflows its code space');
+      lut.fill((len << 8) | symbols[k++]!, first, first + (1 << shift));
+      code++;
+    }
+    code <<= 1;
+  }
+  return lut;
+}
+
+class BitReader {
+  private acc = 0;
+  private bits = 0;
+  /** Zero bytes fed past the scan's data (a marker or the end): a truncated or corrupt scan. */
+  overrun = 0;
+  constructor(private readonly d: Uint8Array, public pos: number) {}
+
+  private fill(): void {
+    while (this.bits <= 24) {
+      let byte = 0;
+      const d = this.d;
+      if (this.pos < d.length) {
+        byte = d[this.pos]!;
+        if (byte === 0xff) {
+          const next = d[this.pos + 1];
+          if (next === 0x00) this.pos += 2;
+          else { byte = 0; this.overrun++; } // a marker: feed zeros, stay put
+        } else {
+          this.pos++;
+        }
+      } else {
+        this.overrun++;
+      }
+      this.acc = ((this.acc << 8) | byte) >>> 0;
+      this.bits += 8;
+    }
+  }
+
+  /** One Huffman symbol, or -1 for a code the table does not have. */
+  symbol(lut: Uint16Array): number {
+    this.fill();
+    const e = lut[(this.acc >>> (this.bits - 16)) & 0xffff]!;
+    if (e === 0) return -1;
+    this.bits -= e >> 8;
+    return e & 0xff;
+  }
+
+  receive(n: number): number {
+    if (n === 0) return 0;
+    this.fill();
+    const v = (this.acc >>> (this.bits - n)) & ((1 << n) - 1);
+    this.bits -= n;
+    return v;
+  }
+
+  /** A signed coefficient of `n` bits (JPEG's EXTEND). */
+  signed(n: number): number {
+    const v = this.receive(n);
+    return n === 0 ? 0 : v < 1 << (n - 1) ? v - (1 << n) + 1 : v;
+  }
+
+  skip(n: number): void {
+    if (n === 0) return;
+    this.fill();
+    this.bits -= n;
+  }
+
+  /** Drops buffered bits and steps over an RSTn marker if one is next. */
+  restart(): void {
+    this.bits = 0;
+    this.acc = 0;
+    this.overrun = 0;
+    const d = this.d;
+    while (this.pos + 1 < d.length && !(d[this.pos] === 0xff && d[this.pos + 1]! >= 0xd0 && d[this.pos + 1]! <= 0xd7)) {
+      if (d[this.pos] === 0xff && d[this.pos + 1] !== 0x00 && d[this.pos + 1] !== 0xff) return; // another marker: let the scan end
+      this.pos++;
+    }
+    if (this.pos + 1 < d.length) this.pos += 2;
+  }
+}
+
+/** The position of the next marker that is not a restart marker or stuffing, from `pos`. */
+function nextMarker(d: Uint8Array, pos: number): number {
+  for (let i = pos; i + 1 < d.length; i++) {
+    if (d[i] !== 0xff) continue;
+    const m = d[i + 1]!;
+    if (m !== 0x00 && m !== 0xff && !(m >= 0xd0 && m <= 0xd7)) return i;
+  }
+  return d.length;
+}
+
+const u16 = (d: Uint8Array, i: number) => ((d[i]! << 8) | d[i + 1]!) >>> 0;
+
+/** The 1/8-scale image, or null where this decoder does not handle the file (decode it in full). */
+export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
+  if (d[0] !== 0xff || d[1] !== 0xd8) throw new DcError('not a JPEG');
+  const quant: number[] = [];
+  const dcTables: Array<Uint16Array | undefined> = [];
+  const acTables: Array<Uint16Array | undefined> = [];
+  let frame: Frame | null = null;
+  let restartInterval = 0;
+  let adobeTransform: number | null = null;
+  let scans = 0;
+  let pos = 2;
+  while (pos + 4 <= d.length) {
+    if (d[pos] !== 0xff) { pos = nextMarker(d, pos); continue; }
+    const marker = d[pos + 1]!;
+    if (marker === 0xff) { pos++; continue; }
+    if (marker === 0xd9) break; // EOI
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { pos += 2; continue; }
+    const len = u16(d, pos + 2);
+    const seg = pos + 4, end = pos + 2 + len;
+    if (len < 2 || end > d.length) throw new DcError('segment runs past the end of the file');
+    switch (marker) {
+      case 0xdb: // DQT
+        for (let i = seg; i < end;) {
+          const pq = d[i]! >> 4, tq = d[i]! & 15;
+          if (tq > 3) throw new DcError('bad quantisation table id');
+          quant[tq] = pq === 0 ? d[i + 1 + ZIGZAG_DC]! : u16(d, i + 1 + 2 * ZIGZAG_DC);
+          i += 1 + (pq === 0 ? 64 : 128);
+        }
+        break;
+      case 0xc4: // DHT
+        for (let i = seg; i + 17 <= end;) {
+          const tc = d[i]! >> 4, th = d[i]! & 15;
+          const counts = d.subarray(i + 1, i + 17);
+          const n = counts.reduce((a, b) => a + b, 0);
+          if (th > 3 || tc > 1 || i + 17 + n > end) throw new DcError('bad Huffman table');
+          (tc === 0 ? dcTables : acTables)[th] = buildHuffman(counts, d.subarray(i + 17, i + 17 + n));
+          i += 17 + n;
+        }
+        break;
+      case 0xdd: // DRI
+        restartInterval = u16(d, seg);
+        break;
+      case 0xee: // APP14 Adobe: its transform flag says whether 3 components are YCbCr
+        if (len >= 14 && String.fromCharCode(...d.subarray(seg, seg + 5)) === 'Adobe') adobeTransform = d[seg + 11]!;
+        break;
+      case 0xc0: case 0xc1: case 0xc2: {
+        if (frame) throw new DcError('a second frame header');
+        if (d[seg] !== 8) return null; // 12-bit
+        frame = readFrame(d, seg, marker === 0xc2);
+        if (!frame) return null;
+        break;
+      }
+      case 0xda: { // SOS
+        if (!frame) throw new DcError('a scan before the frame header');
+        pos = decodeScan(d, seg, end, frame, quant, dcTables, acTables, restartInterval);
+        scans++;
+        continue;
+      }
+      default:
+        // Other SOFn: lossless, hierarchical or arithmetic-coded. Not handled here.
+        if (marker >= 0xc3 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return null;
+    }
+    pos = end;
+  }
+  if (!frame) throw new DcError('no frame header');
+  if (scans === 0) throw new DcError('no scan');
+  return toRgba(frame, rgbComponents(frame, adobeTransform));
+}
+
+function readFrame(d: Uint8Array, seg: number, progressive: boolean): Frame | null {
+  const height = u16(d, seg + 1), width = u16(d, seg + 3), n = d[seg + 5]!;
+  if (width === 0 || height === 0) throw new DcError('zero image size');
+  if (n !== 1 && n !== 3) return null; // CMYK / YCCK: decode in full
+  const comps: Component[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = seg + 6 + 3 * i;
+    const h = d[o + 1]! >> 4, v = d[o + 1]! & 15;
+    if (h < 1 || h > 4 || v < 1 || v > 4) throw new DcError('bad sampling factors');
+    comps.push({ id: d[o]!, h, v, tq: d[o + 2]! & 3, q0: -1, bw: 0, bh: 0, stride: 0, dc: new Int32Array(0) });
+  }
+  const hmax = Math.max(...comps.map((c) => c.h)), vmax = Math.max(...comps.map((c) => c.v));
+  const mcusX = Math.ceil(width / (8 * hmax)), mcusY = Math.ceil(height / (8 * vmax));
+  for (const c of comps) {
+    c.bw = Math.ceil(Math.ceil((width * c.h) / hmax) / 8);
+    c.bh = Math.ceil(Math.ceil((height * c.v) / vmax) / 8);
+    c.stride = mcusX * c.h;
+    c.dc = new Int32Array(c.stride * mcusY * c.v);
+  }
+  return { width, height, progressive, hmax, vmax, mcusX, mcusY, comps };
+}
+
+/** Decodes one scan's DC values (skipping AC); -> the position after its entropy-coded data. */
+function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: number[],
+  dcTables: Array<Uint16Array | undefined>, acTables: Array<Uint16Array | undefined>, restartInterval: number): number {
+  const ns = d[seg]!;
+  const scomps: Array<{ c: Component; dct?: Uint16Array; act?: Uint16Array }> = [];
+  for (let i = 0; i < ns; i++) {
+    const c = f.comps.find((x) => x.id === d[seg + 1 + 2 * i]);
+    if (!c) throw new DcError('a scan names a component the frame lacks');
+    const t = d[seg + 2 + 2 * i]!;
+    scomps.push({ c, dct: dcTables[t >> 4], act: acTables[t & 15] });
+  }
+  const p = seg + 1 + 2 * ns;
+  const ss = d[p]!, se = d[p + 1]!, ah = d[p + 2]! >> 4, al = d[p + 2]! & 15;
+  // Quantisers are latched when a component is first scanned, as libjpeg does.
+  for (const { c } of scomps) if (c.q0 < 0) c.q0 = quant[c.tq] ?? -1;
+  if (f.progressive && ss > 0) return nextMarker(d, end); // an AC scan: not needed
+  for (const s of scomps) {
+    if (!(f.progressive && ah > 0) && !s.dct) throw new DcError('a scan uses an undefined DC table');
+    if (!f.progressive && !s.act) throw new DcError('a scan uses an undefined AC table');
+  }
+  const r = new BitReader(d, end);
+  const pred = new Int32Array(ns);
+  const lastK = f.progressive ? 0 : Math.min(se, 63);
+  /** One block: DC into the component, AC (sequential files) read past. false = corrupt data. */
+  const block = (si: number, index: number): boolean => {
+    const s = scomps[si]!;
+    if (f.progressive && ah > 0) {
+      s.c.dc[index]! |= r.receive(1) << al;
+      return true;
+    }
+    const t = r.symbol(s.dct!);
+    if (t < 0 || t > 16) return false;
+    pred[si]! += r.signed(t);
+    s.c.dc[index] = f.progressive ? pred[si]! << al : pred[si]!;
+    for (let k = 1; k <= lastK;) {
+      const rs = r.symbol(s.act!);
+      if (rs < 0) return false;
+      const run = rs >> 4, size = rs & 15;
+      if (size === 0) {
+        if (run !== 15) break; // end of block
+        k += 16;
+      } else {
+        k += run;
+        r.skip(size);
+        k++;
+      }
+    }
+    return true;
+  };
+  const units = ns === 1 ? scomps[0]!.c.bw * scomps[0]!.c.bh : f.mcusX * f.mcusY;
+  for (let u = 0; u < units; u++) {
+    if (restartInterval > 0 && u > 0 && u % restartInterval === 0) {
+      r.restart();
+      pred.fill(0);
+    }
+    // The fill keeps up to 4 bytes ahead, so more zero bytes than that means the data ran out:
+    // the rest of the scan stays zero (as libjpeg does), and no work is spent on it.
+    if (r.overrun > 4) break;
+    if (ns === 1) {
+      const c = scomps[0]!.c;
+      const bx = u % c.bw, by = (u / c.bw) | 0;
+      if (!block(0, by * c.stride + bx)) break;
+      continue;
+    }
+    const mx = u % f.mcusX, my = (u / f.mcusX) | 0;
+    let ok = true;
+    for (let si = 0; si < ns && ok; si++) {
+      const c = scomps[si]!.c;
+      for (let v = 0; v < c.v && ok; v++) {
+        for (let h = 0; h < c.h && ok; h++) ok = block(si, (my * c.v + v) * c.stride + mx * c.h + h);
+      }
+    }
+    if (!ok) break;
+  }
+  return nextMarker(d, r.pos);
+}
+
+/** Whether three components are RGB rather than YCbCr (Adobe transform 0, or ids 'R','G','B'). */
+function rgbComponents(f: Frame, adobeTransform: number | null): boolean {
+  if (f.comps.length !== 3) return false;
+  if (adobeTransform !== null) return adobeTransform === 0;
+  return f.comps[0]!.id === 0x52 && f.comps[1]!.id === 0x47 && f.comps[2]!.id === 0x42;
+}
+
+function toRgba(f: Frame, rgb: boolean): RgbaImage {
+  const width = Math.ceil(f.width / 8), height = Math.ceil(f.height / 8);
+  const planes = f.comps.map((c) => {
+    // libjpeg's 1x1 IDCT: the dequantised DC, descaled by 8 with rounding, level-shifted, clamped.
+    const q = c.q0 < 0 ? 1 : c.q0;
+    const plane = new Uint8Array(c.dc.length);
+    for (let i = 0; i < plane.length; i++) plane[i] = clamp(((c.dc[i]! * q + 4) >> 3) + 128);
+    return plane;
+  });
+  const out = new Uint8Array(width * height * 4);
+  const cols = f.comps.map((c) => Int32Array.from({ length: width }, (_, x) => Math.floor((x * c.h) / f.hmax)));
+  for (let y = 0; y < height; y++) {
+    const rows = f.comps.map((c) => Math.floor((y * c.v) / f.vmax) * c.stride);
+    for (let x = 0, o = y * width * 4; x < width; x++, o += 4) {
+      const a = planes[0]![rows[0]! + cols[0]![x]!]!;
+      if (f.comps.length === 1) {
+        out[o] = out[o + 1] = out[o + 2] = a;
+      } else {
+        const b = planes[1]![rows[1]! + cols[1]![x]!]!, c = planes[2]![rows[2]! + cols[2]![x]!]!;
+        if (rgb) {
+          out[o] = a; out[o + 1] = b; out[o + 2] = c;
+        } else {
+          const cb = b - 128, cr = c - 128;
+          out[o] = clamp(Math.round(a + 1.402 * cr));
+          out[o + 1] = clamp(Math.round(a - 0.344136286 * cb - 0.714136286 * cr));
+          out[o + 2] = clamp(Math.round(a + 1.772 * cb));
+        }
+      }
+      out[o + 3] = 255;
+    }
+  }
+  return { width, height, data: out };
+}
+
+const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
