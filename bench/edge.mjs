@@ -92,34 +92,42 @@ for (const id of ids) {
   }
 }
 
-// A phone photo: 1/8-scale JPEG decoding (src/images/jpeg-dc.ts) against the full decode, each in a fresh workerd.
-const phone = new Uint8Array(execFileSync('/usr/bin/python3', ['-c', [
+// Large images through the reduced decoders (src/images/jpeg-dc.ts, png.ts) against the full
+// decode, each in a fresh workerd: a phone photo, and a 36 MP PNG that compresses to ~0.1 MB.
+const big = (save) => new Uint8Array(execFileSync('/usr/bin/python3', ['-c', [
   'import io, sys; from PIL import Image',
-  `im = Image.open(${JSON.stringify(imagePath)}).convert("RGB").resize((4032, 3024), Image.BICUBIC)`,
-  'b = io.BytesIO(); im.save(b, "JPEG", quality=90); sys.stdout.buffer.write(b.getvalue())'].join('\n')], { maxBuffer: 64 * 2 ** 20 }));
-const phoneModel = a.model?.[0] ?? 'squeezenet1.1-imagenet';
-const phoneRows = [];
-for (const [label, reduce] of [['1/8 scale (DC only), as shipped', undefined], ['full decode (REDUCE_JPEG_ABOVE_PIXELS=0)', '0']]) {
-  const w = await startWorker({ models: [phoneModel], vars: { DEFAULT_MODEL: phoneModel, ...(reduce ? { REDUCE_JPEG_ABOVE_PIXELS: reduce } : {}) } });
-  try {
-    // The model loaded and every decoder instantiated by a small JPEG first: the peak after that is the photo's.
-    await (await w.fetch(`/v1/classify?model=${phoneModel}`, { method: 'POST', body: jpeg, headers: { 'content-type': 'image/jpeg' } })).arrayBuffer();
-    const base = workerdMemory();
-    const decode = [], e2e = [];
-    let afterOne = 0;
-    // Peak memory after the first photo (later ones add uncollected garbage to the peak), times after 2 warm-up photos.
-    for (let i = 0; i < 12; i++) {
-      const t = performance.now();
-      const res = await w.fetch(`/v1/classify?model=${phoneModel}`, { method: 'POST', body: phone, headers: { 'content-type': 'image/jpeg' } });
-      const body = await res.json();
-      if (i === 0) afterOne = workerdMemory().peak;
-      if (i < 2) continue;
-      e2e.push(performance.now() - t);
-      decode.push(body.timings_ms.decode);
+  `im = Image.open(${JSON.stringify(imagePath)}).convert("RGB")`,
+  save, 'sys.stdout.buffer.write(b.getvalue())'].join('\n')], { maxBuffer: 64 * 2 ** 20 }));
+const largeImages = [
+  ['JPEG 4032x3024 (phone photo, q90)', 'image/jpeg', big('b = io.BytesIO(); im.resize((4032, 3024), Image.BICUBIC).save(b, "JPEG", quality=90)'), '1/8 scale from the DC coefficients'],
+  ['PNG 6000x6000 (the photo, 16x16 tiles)', 'image/png', big('b = io.BytesIO(); im.resize((375, 375)).resize((6000, 6000), Image.NEAREST).save(b, "PNG")'), 'box-reduced while it inflates'],
+];
+const largeModel = a.model?.[0] ?? 'squeezenet1.1-imagenet';
+const largeRows = [];
+for (const [what, type, body, how] of largeImages) {
+  for (const [label, reduce] of [[`${how}, as shipped`, undefined], ['full size (REDUCE_ABOVE_PIXELS=0)', '0']]) {
+    const w = await startWorker({ models: [largeModel], vars: { DEFAULT_MODEL: largeModel, ...(reduce ? { REDUCE_ABOVE_PIXELS: reduce } : {}) } });
+    try {
+      // The model loaded and every decoder instantiated by a small JPEG first: the peak after that is the image's.
+      await (await w.fetch(`/v1/classify?model=${largeModel}`, { method: 'POST', body: jpeg, headers: { 'content-type': 'image/jpeg' } })).arrayBuffer();
+      const base = workerdMemory();
+      const decode = [], e2e = [];
+      let afterOne = 0;
+      // Peak memory after the first image (later ones add uncollected garbage to the peak); times after 2 warm-up runs.
+      for (let i = 0; i < 7; i++) {
+        const t = performance.now();
+        const res = await w.fetch(`/v1/classify?model=${largeModel}`, { method: 'POST', body, headers: { 'content-type': type } });
+        const json = await res.json();
+        if (!res.ok) throw new Error(`${what}: ${res.status} ${JSON.stringify(json)}`);
+        if (i === 0) afterOne = workerdMemory().peak;
+        if (i < 2) continue;
+        e2e.push(performance.now() - t);
+        decode.push(json.timings_ms.decode);
+      }
+      largeRows.push([what, `${(body.length / 1e6).toFixed(1)} MB`, label, fmt(median(decode)), fmt(median(e2e)), fmt(base.peak, 0), fmt(afterOne, 0), fmt(afterOne - base.peak, 0)]);
+    } finally {
+      await w.dispose();
     }
-    phoneRows.push([label, fmt(median(decode)), fmt(median(e2e)), fmt(base.peak, 0), fmt(afterOne, 0), fmt(afterOne - base.peak, 0)]);
-  } finally {
-    await w.dispose();
   }
 }
 
@@ -130,6 +138,6 @@ console.log(`\nWhere the e2e time goes (means of the same ${n} POST /v1/classify
 console.log(table(['model', ...SPLIT, 'sink: client', 'sink: outside the Worker'], splits));
 console.log('\noutside the Worker: client - app (Node fetch, Miniflare\'s entry worker, workerd\'s HTTP); rest of the Worker: app - auth - limit - pipeline (body read and parse, top-k, JSON, the log line);');
 console.log('sink: the same JPEG POSTed to a bench route that only reads the body (the local floor of an upload through the same middleware).');
-console.log(`\nA phone photo (${imagePath.split('/').pop()} resized to 4032x3024, JPEG q90, ${(phone.length / 1e6).toFixed(1)} MB), ${phoneModel}, fresh workerd each; decode and e2e: p50 of 10 after 2 warm-up photos; ms / MiB\n`);
-console.log(table(['JPEG decoding', 'decode p50', 'e2e p50', 'workerd peak MiB after a 500x375 JPEG', 'after one phone photo', 'the photo\'s peak'], phoneRows));
+console.log(`\nLarge images (${largeModel}; a fresh workerd per row; decode and e2e: p50 of 5 after 2 warm-up runs), ms / MiB\n`);
+console.log(table(['image', 'bytes', 'decoding', 'decode p50', 'e2e p50', 'workerd peak MiB after a 500x375 JPEG', 'after one of these', 'the image\'s peak'], largeRows));
 console.log('cold start: R2 read + sha256 verify + session create inside the isolate; memory: VmRSS/VmHWM of the workerd process (whole runtime, not one isolate).');

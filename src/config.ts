@@ -6,7 +6,7 @@ export interface Config {
   maxBodyBytes: number;
   maxImagePixels: number;
   /** JPEGs above this many pixels are decoded at 1/8 scale where the model's input allows (0: never). */
-  reduceJpegAbovePixels: number;
+  reduceAbovePixels: number;
   maxImagesPerRequest: number;
   maxJsonBytes: number;
   urlFetchTimeoutMs: number;
@@ -43,7 +43,7 @@ export function configFrom(env: Env): Config {
     defaultModel: env.DEFAULT_MODEL || 'convmixer-cifar10',
     maxBodyBytes: int(env.MAX_BODY_BYTES, 10 * 1024 * 1024),
     maxImagePixels: int(env.MAX_IMAGE_PIXELS, 40_000_000),
-    reduceJpegAbovePixels: int(env.REDUCE_JPEG_ABOVE_PIXELS, 4_000_000),
+    reduceAbovePixels: int(env.REDUCE_ABOVE_PIXELS, 4_000_000),
     maxImagesPerRequest: int(env.MAX_IMAGES_PER_REQUEST, 16),
     maxJsonBytes: int(env.MAX_JSON_BYTES, 14 * 1024 * 1024),
     urlFetchTimeoutMs: int(env.URL_FETCH_TIMEOUT_MS, 8000),

@@ -4,7 +4,7 @@ export interface Env {
   DEFAULT_MODEL: string;
   MAX_BODY_BYTES?: string;
   MAX_IMAGE_PIXELS?: string;
-  REDUCE_JPEG_ABOVE_PIXELS?: string;
+  REDUCE_ABOVE_PIXELS?: string;
   MAX_IMAGES_PER_REQUEST?: string;
   MAX_JSON_BYTES?: string;
   URL_FETCH_TIMEOUT_MS?: string;

@@ -1,18 +1,20 @@
 /**
- * The @jsquash WASM decoders (mozjpeg, libwebp, Rust png), each instantiated on first use from a
+ * The @jsquash WASM decoders (mozjpeg, libwebp), each instantiated on first use from a
  * compiled module: imported as a module in the Worker (workerd forbids compiling WebAssembly from
  * bytes; src/images/codecs.ts), compiled from node_modules in Node tests (test/support/node-codecs.ts).
  *
  * A WebAssembly memory never shrinks: after one 12 MP photo mozjpeg's heap would hold 48 MiB for
  * the rest of the isolate's life, beside ORT's heap, in a 128 MB isolate. So a codec whose memory
  * grew past KEEP_CODEC_BYTES is replaced by a fresh instance right after its decode and the grown
- * one is left to the garbage collector (instantiating a compiled module is cheap). mozjpeg and libwebp (Emscripten) can be
- * re-instantiated; the PNG decoder (wasm-bindgen) is a module-level singleton and cannot.
+ * one is left to the garbage collector (instantiating a compiled module is cheap). PNG is not
+ * here: it is decoded in JavaScript (src/images/png.ts).
  */
 import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
-import decodePng, { init as initPng } from '@jsquash/png/decode.js';
 import decodeWebp, { init as initWebp } from '@jsquash/webp/decode.js';
 import type { ImageFormat } from './header';
+
+/** The formats these WASM codecs decode. */
+export type CodecFormat = Exclude<ImageFormat, 'png'>;
 
 export interface Decoded { width: number; height: number; data: Uint8ClampedArray }
 type Source = WebAssembly.Module | (() => Promise<WebAssembly.Module>);
@@ -37,15 +39,14 @@ function emscripten(init: (m: WebAssembly.Module, o: object) => Promise<void>, s
   };
 }
 
-export function codecPool(wasm: Record<ImageFormat, Source>) {
-  const factories: Record<ImageFormat, () => Promise<Codec>> = {
+export function codecPool(wasm: Record<CodecFormat, Source>) {
+  const factories: Record<CodecFormat, () => Promise<Codec>> = {
     jpeg: emscripten(initJpeg as never, wasm.jpeg, (b) => decodeJpeg(b, { preserveOrientation: false })),
     webp: emscripten(initWebp as never, wasm.webp, (b) => decodeWebp(b)),
-    png: async () => { await initPng((await compiled(wasm.png)) as never); return { decode: (b) => decodePng(b), memoryBytes: () => 0 }; },
   };
-  const ready = new Map<ImageFormat, Promise<Codec>>();
+  const ready = new Map<CodecFormat, Promise<Codec>>();
 
-  const codecFor = (format: ImageFormat) => {
+  const codecFor = (format: CodecFormat) => {
     let codec = ready.get(format);
     if (!codec) {
       codec = factories[format]();
@@ -57,7 +58,7 @@ export function codecPool(wasm: Record<ImageFormat, Source>) {
 
   return {
     /** Decodes with the format's codec, then replaces a codec that grew past the budget. */
-    async decodeWith(format: ImageFormat, bytes: ArrayBuffer): Promise<Decoded> {
+    async decodeWith(format: CodecFormat, bytes: ArrayBuffer): Promise<Decoded> {
       const pending = codecFor(format);
       const codec = await pending;
       try {
@@ -74,8 +75,8 @@ export function codecPool(wasm: Record<ImageFormat, Source>) {
       }
     },
     /** Linear memory of the live codec instances (`npm run bench`, the memory test). */
-    async codecMemoryBytes(): Promise<Record<ImageFormat, number>> {
-      const out = { jpeg: 0, png: 0, webp: 0 };
+    async codecMemoryBytes(): Promise<Record<CodecFormat, number>> {
+      const out = { jpeg: 0, webp: 0 };
       for (const [format, codec] of ready) out[format] = (await codec.catch(() => null))?.memoryBytes() ?? 0;
       return out;
     },

@@ -1,16 +1,19 @@
 import { ApiError } from '../errors';
-import { decodeWith } from './codecs';
-import { readHeader, sniffFormat } from './header';
+import { decodeWith, type CodecFormat } from './codecs';
+import { readHeader, sniffFormat, type ImageFormat } from './header';
 import { DcError, decodeJpegDc } from './jpeg-dc';
+import { PngError, decodePng } from './png';
 import { applyOrientation } from './orientation';
 import type { RgbaImage } from './types';
 
 export interface DecodeLimits {
   maxPixels: number;
   /**
-   * A JPEG of more than `reduceAbovePixels` pixels (0: never) is decoded at 1/8 scale
-   * (src/images/jpeg-dc.ts) when that still leaves its shorter side at least `minShortSide`:
-   * the caller's resize target, so that the reduced image is only ever downscaled further.
+   * Images of more than `abovePixels` pixels (0: never) are decoded reduced when the reduced
+   * image still covers `minShortSide` (the caller's resize target), so that it is only ever
+   * downscaled further: a JPEG at 1/8 scale from its DC coefficients (src/images/jpeg-dc.ts,
+   * once 1/8 of its shorter side reaches the target), a PNG box-reduced by the largest integer
+   * factor that leaves at least twice the target, while it inflates (src/images/png-reduce.ts).
    */
   reduce?: { abovePixels: number; minShortSide: number };
 }
@@ -32,17 +35,20 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
       `The image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${limits.maxPixels} pixels.`,
       { width: header.width, height: header.height, max_pixels: limits.maxPixels });
   }
-  if (format === 'jpeg' && reducible(header.width, header.height, limits.reduce)) {
-    const small = decodeReduced(bytes);
-    if (small && (small.width !== Math.ceil(header.width / 8) || small.height !== Math.ceil(header.height / 8))) {
-      throw new ApiError('image-decode-failed', 'The JPEG data does not match its header.');
+  const factor = reductionFactor(format, header.width, header.height, limits.reduce);
+  // PNG is decoded here in JavaScript (src/images/png.ts), reduced or not; JPEG and WebP by the
+  // WASM codecs, except a JPEG that can be decoded at 1/8 (src/images/jpeg-dc.ts).
+  const own = format === 'png' || factor > 1 ? await decodeOwn(format, bytes, factor) : null;
+  if (own) {
+    if (own.width !== Math.ceil(header.width / factor) || own.height !== Math.ceil(header.height / factor)) {
+      throw new ApiError('image-decode-failed', `The ${format.toUpperCase()} data does not match its header.`);
     }
-    if (small) return applyOrientation(small, header.orientation);
+    return applyOrientation(own, header.orientation);
   }
   let decoded;
   try {
     // Copy into a fresh ArrayBuffer: the codecs want a whole ArrayBuffer, not a view.
-    decoded = await decodeWith(format, bytes.slice().buffer);
+    decoded = await decodeWith(format as CodecFormat, bytes.slice().buffer);
   } catch (e) {
     throw new ApiError('image-decode-failed', `The ${format.toUpperCase()} data could not be decoded: ${messageOf(e)}`);
   }
@@ -54,17 +60,23 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   return applyOrientation({ width: decoded.width, height: decoded.height, data: rgba }, header.orientation);
 }
 
-function reducible(width: number, height: number, r: DecodeLimits['reduce']): boolean {
-  if (!r || r.abovePixels <= 0 || width * height <= r.abovePixels) return false;
-  return Math.min(Math.ceil(width / 8), Math.ceil(height / 8)) >= r.minShortSide;
+/** The reduction factor for this image (1: decode in full). */
+export function reductionFactor(format: ImageFormat, width: number, height: number, r: DecodeLimits['reduce']): number {
+  if (!r || r.abovePixels <= 0 || width * height <= r.abovePixels || r.minShortSide < 1) return 1;
+  const short = Math.min(width, height);
+  if (format === 'jpeg') return Math.ceil(short / 8) >= r.minShortSide ? 8 : 1;
+  if (format === 'png') return Math.max(1, Math.floor(short / (2 * r.minShortSide)));
+  return 1;
 }
 
-/** The 1/8-scale decode, or null where that decoder declines the file (the full decode follows). */
-function decodeReduced(bytes: Uint8Array): RgbaImage | null {
+/** Our own decoders: PNG at any factor, JPEG at 1/8; null where the DC decoder declines a JPEG. */
+async function decodeOwn(format: ImageFormat, bytes: Uint8Array, factor: number): Promise<RgbaImage | null> {
   try {
-    return decodeJpegDc(bytes);
+    return format === 'png' ? await decodePng(bytes, factor) : decodeJpegDc(bytes);
   } catch (e) {
-    if (e instanceof DcError) throw new ApiError('image-decode-failed', `The JPEG data could not be decoded: ${e.message}`);
+    if (e instanceof DcError || e instanceof PngError) {
+      throw new ApiError('image-decode-failed', `The ${format.toUpperCase()} data could not be decoded: ${e.message}`);
+    }
     throw e;
   }
 }

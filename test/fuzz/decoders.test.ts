@@ -1,8 +1,9 @@
 // Fuzzing the image path in Node (fast-check): src/images/header.ts and src/images/decode.ts
-// with the Worker's own WASM decoders (mozjpeg, Rust png, libwebp from @jsquash, compiled here:
-// test/support/node-codecs.ts), fed thousands of malformed, truncated and hostile JPEG/PNG/WebP
-// files made from real photos (test/fuzz/hostile.ts). Every input must decode to an image the
-// size its header declares, or throw an ApiError of type image-decode-failed, image-too-large
+// with the Worker's own decoders (mozjpeg and libwebp from @jsquash as WASM, compiled here:
+// test/support/node-codecs.ts; PNG and the reduced JPEG path in JavaScript), fed thousands of
+// malformed, truncated and hostile JPEG/PNG/WebP files made from real photos
+// (test/fuzz/hostile.ts). Every input must decode to an image the size its header declares (or,
+// on the reduced paths, that size reduced), or throw an ApiError of type image-decode-failed, image-too-large
 // or unsupported-media-type: never another exception, never a hang (each case is timed).
 //
 // FUZZ_RUNS=<multiplier> scales the case counts (default 1: ~4,000 header + ~2,000 decode cases,
@@ -11,7 +12,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../src/errors';
 import { readHeader, sniffFormat } from '../../src/images/header';
-import { decodeImage, type DecodeLimits } from '../../src/images/decode';
+import { decodeImage, reductionFactor, type DecodeLimits } from '../../src/images/decode';
 import { SEED, SCALE, hostileImage, honestBombPng, lyingPng, runs, seedCorpus, type Corpus } from './hostile';
 
 // decode.ts imports codecs.ts, whose .wasm imports only workerd's bundler understands.
@@ -36,11 +37,12 @@ async function outcome(bytes: Uint8Array, maxPixels: number, reduce?: DecodeLimi
     const img = await decodeImage(bytes, { maxPixels, reduce });
     const h = readHeader(bytes)!;
     // A decode is only a success if it is what the header promised (after EXIF orientation),
-    // at 1/8 scale where the reduced JPEG path ran (it may decline a file: then full size).
+    // or that reduced by the factor the reduced path uses (it may decline a file: then full size).
     const swapped = h.orientation >= 5;
     const [w, hh] = swapped ? [h.height, h.width] : [h.width, h.height];
-    const eighth = [Math.ceil(w / 8), Math.ceil(hh / 8)];
-    if (reduce && h.format === 'jpeg' && img.width === eighth[0] && img.height === eighth[1] && (eighth[0] !== w || eighth[1] !== hh)) result = 'decoded-1/8';
+    const f = reductionFactor(h.format, h.width, h.height, reduce);
+    const small = [Math.ceil(w / f), Math.ceil(hh / f)];
+    if (f > 1 && img.width === small[0] && img.height === small[1] && (small[0] !== w || small[1] !== hh)) result = 'decoded-reduced';
     else expect([img.width, img.height]).toEqual([w, hh]);
     expect(img.data.length).toBe(img.width * img.height * 4);
     result ??= 'decoded';
@@ -102,23 +104,25 @@ describe('decode path (header check + WASM decoders, as in the Worker)', () => {
     expect(cases).toBe(runs(2000));
   });
 
-  it('the 1/8-scale JPEG path (src/images/jpeg-dc.ts): the same contract on the same hostile inputs', async () => {
+  it('the reduced paths (src/images/jpeg-dc.ts, png-reduce.ts): the same contract on the same hostile inputs', async () => {
     let cases = 0;
     const outcomes = new Map<string, number>();
+    const reducedFormats = new Set<string>();
     const spies = [vi.spyOn(console, 'warn').mockImplementation(() => {}), vi.spyOn(console, 'error').mockImplementation(() => {})];
     try {
       await fc.assert(fc.asyncProperty(hostileImage(corpus), async ({ kind, bytes }) => {
         cases++;
-        // Every JPEG takes the reduced path (the Worker's threshold is 4 MP; the corpus is small).
+        // Every JPEG and PNG takes a reduced path (the Worker's threshold is 4 MP; the corpus is small).
         const o = await outcome(bytes, 4_000_000, { abovePixels: 1, minShortSide: 1 });
+        if (o === 'decoded-reduced') reducedFormats.add(String(sniffFormat(bytes)));
         const key = `${kind}:${o}`;
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
       }), { numRuns: runs(1000), seed: SEED + 1 });
     } finally {
       for (const s of spies) s.mockRestore();
     }
-    console.log(`1/8 JPEG path: ${cases} cases\n  ${tally(outcomes).replace(/, /g, '\n  ')}`);
-    expect([...outcomes.keys()].some((k) => k.endsWith('decoded-1/8'))).toBe(true);
+    console.log(`reduced paths: ${cases} cases\n  ${tally(outcomes).replace(/, /g, '\n  ')}`);
+    expect([...reducedFormats].sort()).toEqual(['jpeg', 'png']); // both reduced decoders ran
   });
 
   it('the unmodified corpus decodes', async () => {

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { codecPool } from '../../src/images/codec-pool';
 
+export type { CodecFormat } from '../../src/images/codec-pool';
+
 const require = createRequire(import.meta.url);
 const compile = (spec: string) => {
   let compiled: Promise<WebAssembly.Module> | undefined;
@@ -15,7 +17,6 @@ const compile = (spec: string) => {
 
 export const { decodeWith, codecMemoryBytes } = codecPool({
   jpeg: compile('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'),
-  png: compile('@jsquash/png/codec/pkg/squoosh_png_bg.wasm'),
   webp: compile('@jsquash/webp/codec/dec/webp_dec.wasm'),
 });
 

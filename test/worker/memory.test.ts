@@ -49,7 +49,7 @@ describe('a phone photo through the API', () => {
       return (await res.json()) as { results: Array<{ predictions: Array<{ label: string; score: number }> }>; timings_ms: { decode: number } };
     };
     const reduced = await startWorker({ models: [model], vars: { BENCH_ROUTES: 'true' } });
-    const full = await startWorker({ models: [model], vars: { BENCH_ROUTES: 'true', REDUCE_JPEG_ABOVE_PIXELS: '0' } });
+    const full = await startWorker({ models: [model], vars: { BENCH_ROUTES: 'true', REDUCE_ABOVE_PIXELS: '0' } });
     try {
       const a = await classify(reduced), b = await classify(full);
       const codecs = async (w: typeof reduced) => ((await (await w.fetch('/__bench/codecs')).json()) as { codec_memory_bytes: { jpeg: number } }).codec_memory_bytes.jpeg;
