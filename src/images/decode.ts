@@ -38,7 +38,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   const factor = reductionFactor(format, header.width, header.height, limits.reduce);
   // PNG is decoded here in JavaScript (src/images/png.ts), reduced or not; JPEG and WebP by the
   // WASM codecs, except a JPEG that can be decoded at 1/8 (src/images/jpeg-dc.ts).
-  const own = format === 'png' || factor > 1 ? await decodeOwn(format, bytes, factor) : null;
+  const own = format === 'png' || factor > 1 ? decodeOwn(format, bytes, factor) : null;
   if (own) {
     if (own.width !== Math.ceil(header.width / factor) || own.height !== Math.ceil(header.height / factor)) {
       throw new ApiError('image-decode-failed', `The ${format.toUpperCase()} data does not match its header.`);
@@ -70,9 +70,9 @@ export function reductionFactor(format: ImageFormat, width: number, height: numb
 }
 
 /** Our own decoders: PNG at any factor, JPEG at 1/8; null where the DC decoder declines a JPEG. */
-async function decodeOwn(format: ImageFormat, bytes: Uint8Array, factor: number): Promise<RgbaImage | null> {
+function decodeOwn(format: ImageFormat, bytes: Uint8Array, factor: number): RgbaImage | null {
   try {
-    return format === 'png' ? await decodePng(bytes, factor) : decodeJpegDc(bytes);
+    return format === 'png' ? decodePng(bytes, factor) : decodeJpegDc(bytes);
   } catch (e) {
     if (e instanceof DcError || e instanceof PngError) {
       throw new ApiError('image-decode-failed', `The ${format.toUpperCase()} data could not be decoded: ${e.message}`);

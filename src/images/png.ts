@@ -1,6 +1,6 @@
 /**
- * The PNG decoder: inflated (natively, or by fflate a slice at a time when reducing), unfiltered
- * a row at a time in JavaScript, optionally box-reduced by an integer factor while it inflates (PIL's
+ * The PNG decoder: inflated by fflate (JavaScript zlib) a slice at a time, unfiltered a row at
+ * a time, optionally box-reduced by an integer factor while it inflates (PIL's
  * Image.reduce), so that a reduced decode never holds the full-size image.
  *
  * Why not a WASM decoder: the one we used (Rust png via wasm-bindgen) is a module-level
@@ -74,12 +74,19 @@ function unfilter(type: number, row: Uint8Array, prev: Uint8Array, bpp: number, 
     case 1: for (let i = bpp; i < n; i++) row[i] = (row[i]! + row[i - bpp]!) & 255; return;
     case 2: for (let i = 0; i < n; i++) row[i] = (row[i]! + prev[i]!) & 255; return;
     case 3:
-      for (let i = 0; i < n; i++) row[i] = (row[i]! + (((i >= bpp ? row[i - bpp]! : 0) + prev[i]!) >> 1)) & 255;
+      for (let i = 0; i < bpp; i++) row[i] = (row[i]! + (prev[i]! >> 1)) & 255;
+      for (let i = bpp; i < n; i++) row[i] = (row[i]! + ((row[i - bpp]! + prev[i]!) >> 1)) & 255;
       return;
     case 4:
-      for (let i = 0; i < n; i++) {
-        const a = i >= bpp ? row[i - bpp]! : 0, b = prev[i]!, c = i >= bpp ? prev[i - bpp]! : 0;
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      // Paeth. Left of the first pixel a = c = 0, so the predictor is b there.
+      for (let i = 0; i < bpp; i++) row[i] = (row[i]! + prev[i]!) & 255;
+      for (let i = bpp; i < n; i++) {
+        const a = row[i - bpp]!, b = prev[i]!, c = prev[i - bpp]!;
+        // |p - a|, |p - b|, |p - c| for p = a + b - c, without forming p
+        let pa = b - c, pb = a - c, pc = pa + pb;
+        if (pa < 0) pa = -pa;
+        if (pb < 0) pb = -pb;
+        if (pc < 0) pc = -pc;
         row[i] = (row[i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 255;
       }
       return;
@@ -151,46 +158,32 @@ function sink(width: number, height: number, factor: number) {
 }
 
 /**
- * The zlib stream of the IDAT chunks, each piece of output handed to `take` (which returns false
- * once it needs no more: a bomb's tail is never inflated).
- *
- * At full size the runtime's native zlib (DecompressionStream) inflates it: fast, and what it
- * may queue is no more than the image this decode builds anyway. Reduced, fflate inflates it in
- * slices of FEED_BYTES, each slice's output taken before the next is inflated: a slice of a
- * highly compressible image can inflate a thousandfold, and DecompressionStream queued a whole
- * bomb's output (workerd: 144 MB peak for a 6000x6000 PNG), which is what reducing must avoid.
+ * The zlib stream of the IDAT chunks, inflated by fflate a slice at a time, each slice's output
+ * handed to `take` before the next slice is inflated; `take` returns false once it needs no more,
+ * so the rest (a bomb's tail) is never inflated. A slice of a highly compressible image can
+ * inflate a thousandfold, so the slice size bounds what is held at a time. The runtime's native
+ * DecompressionStream is faster but queues everything it can inflate, whatever is read (workerd:
+ * 144 MB more peak for a 6000x6000 PNG; deflate reaches about 1000:1), so it is not used.
+ * Reduced decodes take smaller slices: less garbage per slice while a large image streams through.
  */
-const FEED_BYTES = 4096;
+const FEED_BYTES = { full: 16384, reduced: 4096 };
 
-async function inflate(idat: Uint8Array[], sliced: boolean, take: (bytes: Uint8Array) => boolean): Promise<void> {
+function inflate(idat: Uint8Array[], feed: number, take: (bytes: Uint8Array) => boolean): void {
+  let more = true;
   try {
-    if (sliced) {
-      let more = true;
-      const z = new Unzlib((chunk) => { if (more) more = take(chunk); });
-      for (const part of idat) {
-        for (let i = 0; i < part.length && more; i += FEED_BYTES) z.push(part.subarray(i, i + FEED_BYTES));
-        if (!more) return;
-      }
-      z.push(new Uint8Array(0), true);
-      return;
+    const z = new Unzlib((chunk) => { if (more) more = take(chunk); });
+    for (const part of idat) {
+      for (let i = 0; i < part.length && more; i += feed) z.push(part.subarray(i, i + feed));
+      if (!more) return;
     }
-    const reader = new ReadableStream<Uint8Array>({ start(c) { for (const part of idat) c.enqueue(part); c.close(); } })
-      .pipeThrough(new DecompressionStream('deflate')).getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done || !take(value)) return;
-      }
-    } finally {
-      reader.cancel().catch(() => undefined);
-    }
+    z.push(new Uint8Array(0), true);
   } catch (e) {
-    throw new PngError(`corrupt image data: ${e instanceof Error ? e.message : String(e)}`);
+    throw e instanceof PngError ? e : new PngError(`corrupt image data: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
 /** The image, box-reduced by `factor` (1: full size; the output is ceil(size / factor)). */
-export async function decodePng(d: Uint8Array, factor = 1): Promise<RgbaImage> {
+export function decodePng(d: Uint8Array, factor = 1): RgbaImage {
   const { ihdr: h, palette, idat } = readChunks(d);
   const ch = CHANNELS[h.colour]!;
   const bpp = Math.max(1, (ch * h.depth) / 8);
@@ -218,7 +211,7 @@ export async function decodePng(d: Uint8Array, factor = 1): Promise<RgbaImage> {
     }
   };
 
-  await inflate(idat, factor > 1, (value) => {
+  inflate(idat, factor > 1 ? FEED_BYTES.reduced : FEED_BYTES.full, (value) => {
     for (let i = 0; i < value.length && pi < todo.length;) {
       if (filled < 0) { filter = value[i++]!; filled = 0; continue; }
       const take = Math.min(rowBytes - filled, value.length - i);
