@@ -2,7 +2,6 @@
 // npm run bench [-- --model ID] [--n 40]
 // The edge path in workerd, one process, same model and image for every row:
 // raw session.run, decode+preprocess, end-to-end POST /v1/classify, cold start, memory.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,8 +9,9 @@ import { buildWorker, startWorker } from '../scripts/lib/worker-host.mjs';
 import { SHARED_DIR, discoverModels } from '../scripts/lib/local-models.mjs';
 import { registerSqueezenet } from '../scripts/seed-local.mjs';
 import { fmt, mean, median, quantile, table, workerdMemory } from './stats.mjs';
+import { bigImage } from '../scripts/lib/big-image.mjs';
+import { parseServerTiming } from '../scripts/lib/server-timing.mjs';
 
-const parseServerTiming = (h) => Object.fromEntries((h ?? '').split(', ').map((e) => e.split(';dur=')).map(([k, v]) => [k, Number(v)]));
 
 // Means, not medians: workerd's clock has 1 ms steps, so only an average resolves sub-ms stages.
 const SPLIT = ['client', 'outside the Worker', 'app', 'auth', 'limit', 'decode', 'preprocess', 'inference', 'rest of the Worker'];
@@ -94,13 +94,9 @@ for (const id of ids) {
 
 // Large images through the reduced decoders (src/images/jpeg-dc.ts, png.ts) against the full
 // decode, each in a fresh workerd: a phone photo, and a 36 MP PNG that compresses to ~0.1 MB.
-const big = (save) => new Uint8Array(execFileSync('/usr/bin/python3', ['-c', [
-  'import io, sys; from PIL import Image',
-  `im = Image.open(${JSON.stringify(imagePath)}).convert("RGB")`,
-  save, 'sys.stdout.buffer.write(b.getvalue())'].join('\n')], { maxBuffer: 64 * 2 ** 20 }));
 const largeImages = [
-  ['JPEG 4032x3024 (phone photo, q90)', 'image/jpeg', big('b = io.BytesIO(); im.resize((4032, 3024), Image.BICUBIC).save(b, "JPEG", quality=90)'), '1/8 scale from the DC coefficients'],
-  ['PNG 6000x6000 (the photo, 16x16 tiles)', 'image/png', big('b = io.BytesIO(); im.resize((375, 375)).resize((6000, 6000), Image.NEAREST).save(b, "PNG")'), 'box-reduced while it inflates'],
+  ['JPEG 4032x3024 (phone photo, q90)', 'image/jpeg', bigImage(imagePath, 4032, 3024, 'JPEG'), '1/8 scale from the DC coefficients'],
+  ['PNG 6000x6000 (the photo, 16x16 tiles)', 'image/png', bigImage(imagePath, 6000, 6000, 'PNG', 16), 'box-reduced while it inflates'],
 ];
 const largeModel = a.model?.[0] ?? 'squeezenet1.1-imagenet';
 const largeRows = [];

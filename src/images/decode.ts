@@ -13,7 +13,7 @@ export interface DecodeLimits {
    * image still covers `minShortSide` (the caller's resize target), so that it is only ever
    * downscaled further: a JPEG at 1/8 scale from its DC coefficients (src/images/jpeg-dc.ts,
    * once 1/8 of its shorter side reaches the target), a PNG box-reduced by the largest integer
-   * factor that leaves at least twice the target, while it inflates (src/images/png-reduce.ts).
+   * factor that leaves at least twice the target, while it inflates (src/images/png.ts).
    */
   reduce?: { abovePixels: number; minShortSide: number };
 }
@@ -48,7 +48,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   let decoded;
   try {
     // Copy into a fresh ArrayBuffer: the codecs want a whole ArrayBuffer, not a view.
-    decoded = await decodeWith(format as CodecFormat, bytes.slice().buffer);
+    decoded = await decodeWith(format as CodecFormat, bytes.slice().buffer); // a PNG returned above
   } catch (e) {
     throw new ApiError('image-decode-failed', `The ${format.toUpperCase()} data could not be decoded: ${messageOf(e)}`);
   }

@@ -104,7 +104,7 @@ describe('decode path (header check + WASM decoders, as in the Worker)', () => {
     expect(cases).toBe(runs(2000));
   });
 
-  it('the reduced paths (src/images/jpeg-dc.ts, png-reduce.ts): the same contract on the same hostile inputs', async () => {
+  it('the reduced paths (src/images/jpeg-dc.ts, png.ts): the same contract on the same hostile inputs', async () => {
     let cases = 0;
     const outcomes = new Map<string, number>();
     const reducedFormats = new Set<string>();

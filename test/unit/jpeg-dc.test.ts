@@ -2,13 +2,15 @@
 // draft mode) and against the full decode averaged over each 8x8 block, on encodings of real
 // photos made by PIL and jpegtran (scripts/reference/jpeg_variants.py).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DcError, decodeJpegDc } from '../../src/images/jpeg-dc';
 // @ts-ignore
 import { ROOT, SHARED_DIR } from '../../scripts/lib/local-models.mjs';
+// @ts-ignore
+import { bigImage } from '../../scripts/lib/big-image.mjs';
 
 const PHOTOS = ['n01440764_tench.JPEG', 'n01860187_black_swan.JPEG', 'n02096051_Airedale.JPEG'];
 
@@ -85,9 +87,7 @@ describe('a phone-sized photo decoded at 1/8 for the model input', () => {
     const { resizedRgb } = await import('../../src/preprocess/tensor');
     const dir = mkdtempSync(join(tmpdir(), 'jpeg-dc-big-'));
     const big = join(dir, 'big.jpg');
-    execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', [
-      'from PIL import Image',
-      `Image.open(${JSON.stringify(join(SHARED_DIR, 'images', PHOTOS[0]))}).convert("RGB").resize((4032, 3024), Image.BICUBIC).save(${JSON.stringify(big)}, "JPEG", quality=90)`].join('\n')]);
+    writeFileSync(big, bigImage(join(SHARED_DIR, 'images', PHOTOS[0]), 4032, 3024, 'JPEG'));
     const small = decodeJpegDc(new Uint8Array(readFileSync(big)))!;
     expect([small.width, small.height]).toEqual([504, 378]);
     const rows: string[] = [];

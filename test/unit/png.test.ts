@@ -12,7 +12,7 @@ import { honestBombPng } from '../fuzz/hostile';
 import { ROOT, SHARED_DIR } from '../../scripts/lib/local-models.mjs';
 
 function variants(factor: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'png-reduce-'));
+  const dir = mkdtempSync(join(tmpdir(), 'png-'));
   execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [join(ROOT, 'scripts/reference/png_variants.py'), join(SHARED_DIR, 'images', 'n01440764_tench.JPEG'), String(factor), dir]);
   return readdirSync(dir).filter((f) => f.endsWith('.png')).sort().map((f) => {
     const ref = readFileSync(join(dir, f.replace(/\.png$/, '.reduced.rgb')));

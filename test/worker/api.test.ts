@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivedImages, expectProblem, photo } from '../support/images';
 import { startWorker, type TestWorker } from '../support/worker';
+// @ts-ignore
+import { parseServerTiming } from '../../scripts/lib/server-timing.mjs';
 
 const MODEL = 'squeezenet1.1-imagenet';
 let w: TestWorker;
@@ -34,9 +36,6 @@ afterAll(async () => { await w?.dispose(); });
 
 const post = (path: string, body: BodyInit, type?: string) =>
   w.fetch(path, { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
-
-const parseServerTiming = (h: string | null) =>
-  Object.fromEntries((h ?? '').split(', ').map((e) => { const [name, dur] = e.split(';dur='); return [name!, Number(dur)]; }));
 
 interface Classified { model: { id: string }; backend: string; results: Array<{ predictions: Array<{ label: string; index: number; score: number }> }>; timings_ms: Record<string, number> }
 

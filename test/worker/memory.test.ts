@@ -2,7 +2,6 @@
 // session loaded and ran (it never shrinks, so it is the peak) plus the ONNX bytes held while the
 // session was created stays under 100 MiB (Cloudflare isolates have 128 MB). Each model gets a
 // fresh Worker, so the figure is that model's alone. Read through the bench route, in workerd.
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +10,8 @@ import { PHOTOS, photo } from '../support/images';
 import { startWorker } from '../support/worker';
 // @ts-ignore
 import { ROOT } from '../../scripts/lib/local-models.mjs';
+// @ts-ignore
+import { bigImage } from '../../scripts/lib/big-image.mjs';
 
 const BUDGET = 100 * 2 ** 20;
 const shipped = readdirSync(join(ROOT, 'models'))
@@ -34,10 +35,7 @@ describe('isolate memory of the shipped edge models', () => {
 });
 
 /** A phone-sized JPEG (4032x3024), made from a real photo by PIL. */
-const phoneJpeg = () => new Uint8Array(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', [
-  'import io, sys; from PIL import Image',
-  `im = Image.open(${JSON.stringify(join(PHOTOS, 'n01440764_tench.JPEG'))}).convert("RGB").resize((4032, 3024))`,
-  'b = io.BytesIO(); im.save(b, "JPEG", quality=90); sys.stdout.buffer.write(b.getvalue())'].join('\n')], { maxBuffer: 64 * 2 ** 20 }));
+const phoneJpeg = () => bigImage(join(PHOTOS, 'n01440764_tench.JPEG'), 4032, 3024, 'JPEG') as Uint8Array;
 
 describe('a phone photo through the API', () => {
   it('is decoded at 1/8 scale: mozjpeg never runs, and the answer matches the full decode', async () => {
