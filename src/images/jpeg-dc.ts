@@ -21,6 +21,11 @@ interface Component { id: number; h: number; v: number; tq: number; q0: number; 
 interface Frame { width: number; height: number; progressive: boolean; hmax: number; vmax: number; mcusX: number; mcusY: number; comps: Component[] }
 
 const ZIGZAG_DC = 0; // the DC quantiser is the first entry in either order
+/**
+ * Each DC scan walks every block of the frame, so a file of many tiny scans would cost that many
+ * passes. Real progressive files have about ten scans (libjpeg-turbo's tools cap them at 500).
+ */
+const MAX_SCANS = 100;
 
 /** Huffman table as a 16-bit lookup: entry = (code length << 8) | symbol, 0 = no such code. */
 function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Uint16Array {
@@ -177,6 +182,7 @@ export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
       }
       case 0xda: { // SOS
         if (!frame) throw new DcError('a scan before the frame header');
+        if (scans >= MAX_SCANS) throw new DcError(`more than ${MAX_SCANS} scans`);
         pos = decodeScan(d, seg, end, frame, quant, dcTables, acTables, restartInterval);
         scans++;
         continue;

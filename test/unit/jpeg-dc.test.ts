@@ -103,3 +103,18 @@ describe('a phone-sized photo decoded at 1/8 for the model input', () => {
     console.log(`4032x3024 JPEG, 1/8 decode + resize vs PIL full decode + resize: ${rows.join('; ')}`);
   });
 });
+
+describe('hostile structure', () => {
+  it('a JPEG of hundreds of scans is refused instead of walking the frame hundreds of times', () => {
+    const [v] = variants(PHOTOS[0]!);
+    const d = v!.jpeg;
+    const sos = d.findIndex((b, i) => b === 0xff && d[i + 1] === 0xda);
+    const len = (d[sos + 2]! << 8) | d[sos + 3]!;
+    const header = d.subarray(sos, sos + 2 + len); // one scan header, no entropy data
+    const parts = [d.subarray(0, sos), ...Array.from({ length: 150 }, () => header), new Uint8Array([0xff, 0xd9])];
+    const many = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) { many.set(p, o); o += p.length; }
+    expect(() => decodeJpegDc(many)).toThrow(/more than 100 scans/);
+  });
+});
