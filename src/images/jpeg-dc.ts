@@ -45,6 +45,23 @@ function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Uint16Array {
   return lut;
 }
 
+/**
+ * For reading past AC coefficients in one step: per 16-bit window, (bits to consume << 8) | how
+ * far k advances (64 = end of block), when the code and its coefficient bits fit in 16 bits;
+ * 0 = decode the slow way; -1 = no such code.
+ */
+function buildAcSkip(lut: Uint16Array): Int32Array {
+  const skip = new Int32Array(1 << 16);
+  for (let w = 0; w < skip.length; w++) {
+    const e = lut[w]!;
+    if (e === 0) { skip[w] = -1; continue; }
+    const len = e >> 8, rs = e & 0xff, run = rs >> 4, size = rs & 15;
+    if (size === 0) skip[w] = (len << 8) | (run === 15 ? 16 : 64);
+    else if (len + size <= 16) skip[w] = ((len + size) << 8) | (run + 1);
+  }
+  return skip;
+}
+
 class BitReader {
   private acc = 0;
   private bits = 0;
@@ -80,6 +97,15 @@ class BitReader {
     if (e === 0) return -1;
     this.bits -= e >> 8;
     return e & 0xff;
+  }
+
+  peek16(): number {
+    this.fill();
+    return (this.acc >>> (this.bits - 16)) & 0xffff;
+  }
+
+  consume(n: number): void {
+    this.bits -= n;
   }
 
   receive(n: number): number {
@@ -134,6 +160,7 @@ export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
   const quant: number[] = [];
   const dcTables: Array<Uint16Array | undefined> = [];
   const acTables: Array<Uint16Array | undefined> = [];
+  const acSkips: Array<Int32Array | undefined> = [];
   let frame: Frame | null = null;
   let restartInterval = 0;
   let adobeTransform: number | null = null;
@@ -163,7 +190,9 @@ export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
           const counts = d.subarray(i + 1, i + 17);
           const n = counts.reduce((a, b) => a + b, 0);
           if (th > 3 || tc > 1 || i + 17 + n > end) throw new DcError('bad Huffman table');
-          (tc === 0 ? dcTables : acTables)[th] = buildHuffman(counts, d.subarray(i + 17, i + 17 + n));
+          const lut = buildHuffman(counts, d.subarray(i + 17, i + 17 + n));
+          if (tc === 0) dcTables[th] = lut;
+          else { acTables[th] = lut; acSkips[th] = undefined; } // its skip table is built on first use
           i += 17 + n;
         }
         break;
@@ -183,7 +212,7 @@ export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
       case 0xda: { // SOS
         if (!frame) throw new DcError('a scan before the frame header');
         if (scans >= MAX_SCANS) throw new DcError(`more than ${MAX_SCANS} scans`);
-        pos = decodeScan(d, seg, end, frame, quant, dcTables, acTables, restartInterval);
+        pos = decodeScan(d, seg, end, frame, quant, dcTables, acTables, acSkips, restartInterval);
         scans++;
         continue;
       }
@@ -221,15 +250,18 @@ function readFrame(d: Uint8Array, seg: number, progressive: boolean): Frame | nu
 }
 
 /** Decodes one scan's DC values (skipping AC); -> the position after its entropy-coded data. */
-function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: number[],
-  dcTables: Array<Uint16Array | undefined>, acTables: Array<Uint16Array | undefined>, restartInterval: number): number {
+function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: number[], dcTables: Array<Uint16Array | undefined>,
+  acTables: Array<Uint16Array | undefined>, acSkips: Array<Int32Array | undefined>, restartInterval: number): number {
   const ns = d[seg]!;
-  const scomps: Array<{ c: Component; dct?: Uint16Array; act?: Uint16Array }> = [];
+  const scomps: Array<{ c: Component; dct?: Uint16Array; act?: Uint16Array; skip?: Int32Array }> = [];
   for (let i = 0; i < ns; i++) {
     const c = f.comps.find((x) => x.id === d[seg + 1 + 2 * i]);
     if (!c) throw new DcError('a scan names a component the frame lacks');
     const t = d[seg + 2 + 2 * i]!;
-    scomps.push({ c, dct: dcTables[t >> 4], act: acTables[t & 15] });
+    const act = acTables[t & 15];
+    // Only sequential files read past AC coefficients (progressive AC scans are skipped unread).
+    if (!f.progressive && act) acSkips[t & 15] ??= buildAcSkip(act);
+    scomps.push({ c, dct: dcTables[t >> 4], act, skip: acSkips[t & 15] });
   }
   const p = seg + 1 + 2 * ns;
   const ss = d[p]!, se = d[p + 1]!, ah = d[p + 2]! >> 4, al = d[p + 2]! & 15;
@@ -255,6 +287,9 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: nu
     pred[si]! += r.signed(t);
     s.c.dc[index] = f.progressive ? pred[si]! << al : pred[si]!;
     for (let k = 1; k <= lastK;) {
+      const e = s.skip![r.peek16()]!;
+      if (e > 0) { r.consume(e >> 8); k += e & 0xff; continue; }
+      if (e < 0) return false;
       const rs = r.symbol(s.act!);
       if (rs < 0) return false;
       const run = rs >> 4, size = rs & 15;
