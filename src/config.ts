@@ -5,8 +5,10 @@ export interface Config {
   defaultModel: string;
   maxBodyBytes: number;
   maxImagePixels: number;
-  /** JPEGs above this many pixels are decoded at 1/8 scale where the model's input allows (0: never). */
+  /** JPEGs and PNGs above this many pixels are decoded reduced where the model's input allows (0: never). */
   reduceAbovePixels: number;
+  /** Images decoded at full size (WebP, or not reducible for the model) may have at most this many pixels. */
+  maxFullDecodePixels: number;
   maxImagesPerRequest: number;
   maxJsonBytes: number;
   urlFetchTimeoutMs: number;
@@ -44,6 +46,7 @@ export function configFrom(env: Env): Config {
     maxBodyBytes: int(env.MAX_BODY_BYTES, 10 * 1024 * 1024),
     maxImagePixels: int(env.MAX_IMAGE_PIXELS, 40_000_000),
     reduceAbovePixels: int(env.REDUCE_ABOVE_PIXELS, 4_000_000),
+    maxFullDecodePixels: int(env.MAX_FULL_DECODE_PIXELS, 16_000_000),
     maxImagesPerRequest: int(env.MAX_IMAGES_PER_REQUEST, 16),
     maxJsonBytes: int(env.MAX_JSON_BYTES, 14 * 1024 * 1024),
     urlFetchTimeoutMs: int(env.URL_FETCH_TIMEOUT_MS, 8000),

@@ -9,6 +9,12 @@ import type { RgbaImage } from './types';
 export interface DecodeLimits {
   maxPixels: number;
   /**
+   * The budget for an image that has to be decoded at full size (WebP; a JPEG or PNG that cannot
+   * be reduced for this model): its RGBA and the decoder's heap are each about 4 bytes a pixel,
+   * in a 128 MB isolate. Defaults to maxPixels.
+   */
+  maxFullPixels?: number;
+  /**
    * Images of more than `abovePixels` pixels (0: never) are decoded reduced when the reduced
    * image still covers `minShortSide` (the caller's resize target), so that it is only ever
    * downscaled further: a JPEG at 1/8 scale from its DC coefficients (src/images/jpeg-dc.ts,
@@ -36,6 +42,8 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
       { width: header.width, height: header.height, max_pixels: limits.maxPixels });
   }
   const factor = reductionFactor(format, header.width, header.height, limits.reduce);
+  const maxFull = limits.maxFullPixels ?? limits.maxPixels;
+  if (factor === 1) checkFullSize(header, maxFull);
   // PNG is decoded here in JavaScript (src/images/png.ts), reduced or not; JPEG and WebP by the
   // WASM codecs, except a JPEG that can be decoded at 1/8 (src/images/jpeg-dc.ts).
   const own = format === 'png' || factor > 1 ? decodeOwn(format, bytes, factor) : null;
@@ -45,6 +53,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
     }
     return applyOrientation(own, header.orientation);
   }
+  checkFullSize(header, maxFull); // a JPEG the DC decoder declined (arithmetic coding, CMYK)
   let decoded;
   try {
     // Copy into a fresh ArrayBuffer: the codecs want a whole ArrayBuffer, not a view.
@@ -58,6 +67,15 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   }
   const rgba = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length);
   return applyOrientation({ width: decoded.width, height: decoded.height, data: rgba }, header.orientation);
+}
+
+function checkFullSize(h: { width: number; height: number }, maxFull: number): void {
+  const pixels = h.width * h.height;
+  if (pixels <= maxFull) return;
+  throw new ApiError('image-too-large',
+    `The image is ${h.width}x${h.height} (${pixels} pixels); it would have to be decoded at full size, where the limit is ${maxFull} pixels ` +
+    '(larger JPEGs and PNGs are decoded reduced when the model\'s input size allows it).',
+    { width: h.width, height: h.height, max_pixels: maxFull });
 }
 
 /** The reduction factor for this image (1: decode in full). */

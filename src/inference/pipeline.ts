@@ -31,7 +31,10 @@ export async function runPipeline(env: Env, cfg: Config, m: Manifest, inputs: Im
     fetchMs += performance.now() - a;
     await isolateCpu.run(async () => {
       const b = performance.now();
-      const img = await decodeImage(bytes, { maxPixels: cfg.maxImagePixels, reduce: { abovePixels: cfg.reduceAbovePixels, minShortSide: resizeTarget(p) } });
+      const img = await decodeImage(bytes, {
+        maxPixels: cfg.maxImagePixels, maxFullPixels: cfg.maxFullDecodePixels,
+        reduce: { abovePixels: cfg.reduceAbovePixels, minShortSide: resizeTarget(p) },
+      });
       const c = performance.now();
       writeNormalized(resizedRgb(img, p), p, m.input.layout, batch, i);
       decodeMs += c - b; preprocessMs += performance.now() - c;

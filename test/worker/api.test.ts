@@ -211,6 +211,19 @@ describe('limits', () => {
     const body = await expectProblem(await sp('/v1/classify', TENCH, 'image/jpeg'), 413, 'image-too-large');
     expect(body).toMatchObject({ width: 500, height: 375, max_pixels: 150000 });
   });
+  it('a separate, smaller budget for images that must be decoded at full size', async () => {
+    // CIFAR model (resize to 32 px): a 500x375 JPEG or PNG can be decoded reduced, a WebP cannot.
+    const w2 = await startWorker({ models: ['convmixer-cifar10'], vars: { DEFAULT_MODEL: 'convmixer-cifar10', REDUCE_ABOVE_PIXELS: '100000', MAX_FULL_DECODE_PIXELS: '150000' } });
+    try {
+      const post2 = (body: BodyInit, type: string) => w2.fetch('/v1/classify', { method: 'POST', body, headers: { 'content-type': type } });
+      const body = await expectProblem(await post2(imgs.webp, 'image/webp'), 413, 'image-too-large');
+      expect(body).toMatchObject({ width: 500, height: 375, max_pixels: 150000 });
+      expect(String(body.detail)).toMatch(/full size/);
+      for (const [bytes, type] of [[TENCH, 'image/jpeg'], [imgs.png, 'image/png']] as const) expect((await post2(bytes, type)).status, type).toBe(200);
+    } finally {
+      await w2.dispose();
+    }
+  });
   it('too-many-images', async () => {
     const form = new FormData();
     for (let i = 0; i < 3; i++) form.append('image', new Blob([new Uint8Array(10)]), `${i}.jpg`);
