@@ -92,10 +92,10 @@ for (const id of ids) {
   }
 }
 
-// Large images through the reduced decoders (src/images/jpeg-dc.ts, png.ts) against the full
+// Large images through the reduced decoders (src/images/jpeg-reduced.ts, png.ts) against the full
 // decode, each in a fresh workerd: a phone photo, and a 36 MP PNG that compresses to ~0.1 MB.
 const largeImages = [
-  ['JPEG 4032x3024 (phone photo, q90)', 'image/jpeg', bigImage(imagePath, 4032, 3024, 'JPEG'), '1/8 scale from the DC coefficients'],
+  ['JPEG 4032x3024 (phone photo, q90)', 'image/jpeg', bigImage(imagePath, 4032, 3024, 'JPEG'), 'reduced from the DCT coefficients (1/8 here)'],
   ['PNG 6000x6000 (the photo, 16x16 tiles)', 'image/png', bigImage(imagePath, 6000, 6000, 'PNG', 16), 'box-reduced while it inflates'],
 ];
 const largeModel = a.model?.[0] ?? 'squeezenet1.1-imagenet';

@@ -1,7 +1,7 @@
 import { ApiError } from '../errors';
 import { decodeWith, type CodecFormat } from './codecs';
 import { readHeader, sniffFormat, type ImageFormat } from './header';
-import { DcError, decodeJpegDc } from './jpeg-dc';
+import { JpegReduceError, decodeJpegReduced } from './jpeg-reduced';
 import { PngError, decodePng } from './png';
 import { applyOrientation } from './orientation';
 import type { RgbaImage } from './types';
@@ -17,8 +17,8 @@ export interface DecodeLimits {
   /**
    * Images of more than `abovePixels` pixels (0: never) are decoded reduced when the reduced
    * image still covers `minShortSide` (the caller's resize target), so that it is only ever
-   * downscaled further: a JPEG at 1/8 scale from its DC coefficients (src/images/jpeg-dc.ts,
-   * once 1/8 of its shorter side reaches the target), a PNG box-reduced by the largest integer
+   * downscaled further: a JPEG at 1/8, 1/4 or 1/2 scale from its DCT coefficients (the smallest
+   * of those that still reaches the target; src/images/jpeg-reduced.ts), a PNG box-reduced by the largest integer
    * factor that leaves at least twice the target, while it inflates (src/images/png.ts).
    */
   reduce?: { abovePixels: number; minShortSide: number };
@@ -45,7 +45,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   const maxFull = limits.maxFullPixels ?? limits.maxPixels;
   if (factor === 1) checkFullSize(header, maxFull);
   // PNG is decoded here in JavaScript (src/images/png.ts), reduced or not; JPEG and WebP by the
-  // WASM codecs, except a JPEG that can be decoded at 1/8 (src/images/jpeg-dc.ts).
+  // WASM codecs, except a JPEG that can be decoded reduced (src/images/jpeg-reduced.ts).
   const own = format === 'png' || factor > 1 ? decodeOwn(format, bytes, factor) : null;
   if (own) {
     if (own.width !== Math.ceil(header.width / factor) || own.height !== Math.ceil(header.height / factor)) {
@@ -53,7 +53,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
     }
     return applyOrientation(own, header.orientation);
   }
-  checkFullSize(header, maxFull); // a JPEG the DC decoder declined (arithmetic coding, CMYK)
+  checkFullSize(header, maxFull); // a JPEG the reduced decoder declined (arithmetic coding, CMYK, progressive below 1/8)
   let decoded;
   try {
     // Copy into a fresh ArrayBuffer: the codecs want a whole ArrayBuffer, not a view.
@@ -82,17 +82,17 @@ function checkFullSize(h: { width: number; height: number }, maxFull: number): v
 export function reductionFactor(format: ImageFormat, width: number, height: number, r: DecodeLimits['reduce']): number {
   if (!r || r.abovePixels <= 0 || width * height <= r.abovePixels || r.minShortSide < 1) return 1;
   const short = Math.min(width, height);
-  if (format === 'jpeg') return Math.ceil(short / 8) >= r.minShortSide ? 8 : 1;
+  if (format === 'jpeg') return [8, 4, 2].find((denom) => Math.ceil(short / denom) >= r.minShortSide) ?? 1;
   if (format === 'png') return Math.max(1, Math.floor(short / (2 * r.minShortSide)));
   return 1;
 }
 
-/** Our own decoders: PNG at any factor, JPEG at 1/8; null where the DC decoder declines a JPEG. */
+/** Our own decoders: PNG at any factor, JPEG at 1/2, 1/4 or 1/8; null where the JPEG one declines a file. */
 function decodeOwn(format: ImageFormat, bytes: Uint8Array, factor: number): RgbaImage | null {
   try {
-    return format === 'png' ? decodePng(bytes, factor) : decodeJpegDc(bytes);
+    return format === 'png' ? decodePng(bytes, factor) : decodeJpegReduced(bytes, factor as 2 | 4 | 8);
   } catch (e) {
-    if (e instanceof DcError || e instanceof PngError) {
+    if (e instanceof JpegReduceError || e instanceof PngError) {
       throw new ApiError('image-decode-failed', `The ${format.toUpperCase()} data could not be decoded: ${e.message}`);
     }
     throw e;

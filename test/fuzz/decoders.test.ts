@@ -104,7 +104,7 @@ describe('decode path (header check + WASM decoders, as in the Worker)', () => {
     expect(cases).toBe(runs(2000));
   });
 
-  it('the reduced paths (src/images/jpeg-dc.ts, png.ts): the same contract on the same hostile inputs', async () => {
+  it('the reduced paths (src/images/jpeg-reduced.ts, png.ts): the same contract on the same hostile inputs', async () => {
     let cases = 0;
     const outcomes = new Map<string, number>();
     const reducedFormats = new Set<string>();
@@ -112,17 +112,24 @@ describe('decode path (header check + WASM decoders, as in the Worker)', () => {
     try {
       await fc.assert(fc.asyncProperty(hostileImage(corpus), async ({ kind, bytes }) => {
         cases++;
-        // Every JPEG and PNG takes a reduced path (the Worker's threshold is 4 MP; the corpus is small).
-        const o = await outcome(bytes, 4_000_000, { abovePixels: 1, minShortSide: 1 });
-        if (o === 'decoded-reduced') reducedFormats.add(String(sniffFormat(bytes)));
-        const key = `${kind}:${o}`;
-        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        // Every JPEG and PNG takes a reduced path (the Worker's threshold is 4 MP; the corpus is
+        // small); a JPEG at each of its scales, by asking for a target each scale just reaches.
+        const h = readHeader(bytes);
+        const short = h ? Math.min(h.width, h.height) : 1;
+        const targets = h?.format === 'jpeg' ? [8, 4, 2].map((d) => Math.ceil(short / d)) : [1];
+        for (const minShortSide of targets) {
+          const o = await outcome(bytes, 4_000_000, { abovePixels: 1, minShortSide });
+          if (o === 'decoded-reduced') reducedFormats.add(`${sniffFormat(bytes)} 1/${reductionFactor(h!.format, h!.width, h!.height, { abovePixels: 1, minShortSide })}`);
+          const key = `${kind}:${o}`;
+          outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        }
       }), { numRuns: runs(1000), seed: SEED + 1 });
     } finally {
       for (const s of spies) s.mockRestore();
     }
     console.log(`reduced paths: ${cases} cases\n  ${tally(outcomes).replace(/, /g, '\n  ')}`);
-    expect([...reducedFormats].sort()).toEqual(['jpeg', 'png']); // both reduced decoders ran
+    expect([...reducedFormats].some((f) => f.startsWith('png')), 'png').toBe(true); // both reduced decoders ran, the JPEG one at every scale
+    for (const d of [8, 4, 2]) expect(reducedFormats.has(`jpeg 1/${d}`), `jpeg 1/${d}`).toBe(true);
   });
 
   it('the unmodified corpus decodes', async () => {

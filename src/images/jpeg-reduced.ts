@@ -1,26 +1,61 @@
 /**
- * A JPEG decoded at 1/8 scale from its DC coefficients alone: one pixel per 8x8 block, the
- * block's mean (libjpeg's 1x1 IDCT), chroma replicated over the blocks it covers.
+ * A JPEG decoded at 1/2, 1/4 or 1/8 scale straight from its DCT coefficients: each output pixel
+ * is the exact mean of the 2x2, 4x4 or 8x8 pixels it stands for (the IDCT integrated over the
+ * sub-block, so no full-size pixel is ever formed), chroma at the resolution that matches.
  *
  * Why: a phone photo (4032x3024) decoded in full is 48 MiB of RGBA plus as much again in
- * mozjpeg's heap, in a 128 MB isolate, only to be resized to a model's 224 or 32 pixels. Its DC
- * image (504x378) is still larger than any model's resize target, costs ~1/64 of the memory, and
- * skips the IDCT, colour conversion and upsampling of 12 M pixels. Progressive files need only
- * their DC scans (AC scans are skipped unread). What this does not handle (arithmetic coding,
- * 12-bit, lossless, CMYK/YCCK) returns null and the caller decodes in full.
+ * mozjpeg's heap, in a 128 MB isolate, only to be resized to a model's 224 or 32 pixels. At
+ * 1/8 (504x378) it is still larger than any shipped model's resize target and costs ~1/64 of
+ * the memory. At 1/8 only the DC coefficients matter for luma, so progressive files need only
+ * their DC scans (AC scans are skipped unread; their subsampled chroma is then replicated, and
+ * 1/2 and 1/4 are not offered). What this does not handle (arithmetic coding, 12-bit, lossless,
+ * CMYK/YCCK; progressive below 1/8) returns null and the caller decodes in full.
  *
  * Corrupt entropy data is treated as libjpeg does: the rest of that scan stays zero (mid-grey),
- * the decode still succeeds. Structural nonsense (no frame, bad table references) is a DcError.
- * Every loop is bounded by the frame's block count; reads past the end yield zero bits.
+ * the decode still succeeds. Structural nonsense (no frame, bad table references) is a
+ * JpegReduceError. Every loop is bounded by the frame's block count; reads past the end yield
+ * zero bits.
  */
 import type { RgbaImage } from './types';
 
-export class DcError extends Error {}
+export class JpegReduceError extends Error {}
 
-interface Component { id: number; h: number; v: number; tq: number; q0: number; bw: number; bh: number; stride: number; dc: Int32Array }
-interface Frame { width: number; height: number; progressive: boolean; hmax: number; vmax: number; mcusX: number; mcusY: number; comps: Component[] }
+/**
+ * One component. `nx` x `ny` output values per block (1 x 1: the DC alone); `plane` holds them,
+ * `stride * nx` wide. `dc` accumulates DC coefficients across progressive scans.
+ */
+interface Component {
+  id: number; h: number; v: number; tq: number; quant: Int32Array | null;
+  bw: number; bh: number; stride: number; rows: number; nx: number; ny: number;
+  dc: Int32Array; plane: Uint8Array;
+}
+interface Frame {
+  width: number; height: number; progressive: boolean; hmax: number; vmax: number; mcusX: number; mcusY: number;
+  /** Output pixels per block of a full-resolution component: 8 / the scale's denominator. */
+  n: number; comps: Component[];
+}
 
-const ZIGZAG_DC = 0; // the DC quantiser is the first entry in either order
+/** Zigzag position -> natural (row * 8 + column) index. */
+const ZIGZAG = Int32Array.from([
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+  35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+]);
+
+/**
+ * WEIGHTS[n][u * n + i]: the mean over sub-block i (of n per side) of the 1-D IDCT basis
+ * C(u)/2 cos((2x+1)u pi/16). The 2-D mean of a sub-block is then sum F(u,v) Wx[u,i] Wy[v,j].
+ */
+const WEIGHTS: Record<number, Float64Array> = Object.fromEntries([1, 2, 4, 8].map((n) => {
+  const w = new Float64Array(8 * n), s = 8 / n;
+  for (let u = 0; u < 8; u++) {
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let x = i * s; x < (i + 1) * s; x++) sum += Math.cos(((2 * x + 1) * u * Math.PI) / 16);
+      w[u * n + i] = ((u === 0 ? Math.SQRT1_2 : 1) / 2) * (sum / s);
+    }
+  }
+  return [n, w];
+}));
 /**
  * Each DC scan walks every block of the frame, so a file of many tiny scans would cost that many
  * passes. Real progressive files have about ten scans (libjpeg-turbo's tools cap them at 500).
@@ -33,10 +68,10 @@ function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Uint16Array {
   let code = 0, k = 0;
   for (let len = 1; len <= 16; len++) {
     for (let i = 0; i < counts[len - 1]!; i++) {
-      if (k >= symbols.length) throw new DcError('Huffman table has fewer symbols than its counts');
+      if (k >= symbols.length) throw new JpegReduceError('Huffman table has fewer symbols than its counts');
       const shift = 16 - len;
       const first = code << shift;
-      if (first + (1 << shift) > lut.length) throw new DcError('Huffman table overflows its code space');
+      if (first + (1 << shift) > lut.length) throw new JpegReduceError('Huffman table overflows its code space');
       lut.fill((len << 8) | symbols[k++]!, first, first + (1 << shift));
       code++;
     }
@@ -154,10 +189,13 @@ function nextMarker(d: Uint8Array, pos: number): number {
 
 const u16 = (d: Uint8Array, i: number) => ((d[i]! << 8) | d[i + 1]!) >>> 0;
 
-/** The 1/8-scale image, or null where this decoder does not handle the file (decode it in full). */
-export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
-  if (d[0] !== 0xff || d[1] !== 0xd8) throw new DcError('not a JPEG');
-  const quant: number[] = [];
+/**
+ * The image at 1/`denom` scale (8, 4 or 2), or null where this decoder does not handle the file
+ * (decode it in full).
+ */
+export function decodeJpegReduced(d: Uint8Array, denom: 2 | 4 | 8): RgbaImage | null {
+  if (d[0] !== 0xff || d[1] !== 0xd8) throw new JpegReduceError('not a JPEG');
+  const quant: Array<Int32Array | undefined> = [];
   const dcTables: Array<Uint16Array | undefined> = [];
   const acTables: Array<Uint16Array | undefined> = [];
   const acSkips: Array<Int32Array | undefined> = [];
@@ -174,13 +212,15 @@ export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { pos += 2; continue; }
     const len = u16(d, pos + 2);
     const seg = pos + 4, end = pos + 2 + len;
-    if (len < 2 || end > d.length) throw new DcError('segment runs past the end of the file');
+    if (len < 2 || end > d.length) throw new JpegReduceError('segment runs past the end of the file');
     switch (marker) {
-      case 0xdb: // DQT
+      case 0xdb: // DQT, stored in natural order
         for (let i = seg; i < end;) {
           const pq = d[i]! >> 4, tq = d[i]! & 15;
-          if (tq > 3) throw new DcError('bad quantisation table id');
-          quant[tq] = pq === 0 ? d[i + 1 + ZIGZAG_DC]! : u16(d, i + 1 + 2 * ZIGZAG_DC);
+          if (tq > 3) throw new JpegReduceError('bad quantisation table id');
+          const table = new Int32Array(64);
+          for (let k = 0; k < 64; k++) table[ZIGZAG[k]!] = pq === 0 ? (d[i + 1 + k] ?? 0) : u16(d, i + 1 + 2 * k);
+          quant[tq] = table;
           i += 1 + (pq === 0 ? 64 : 128);
         }
         break;
@@ -189,7 +229,7 @@ export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
           const tc = d[i]! >> 4, th = d[i]! & 15;
           const counts = d.subarray(i + 1, i + 17);
           const n = counts.reduce((a, b) => a + b, 0);
-          if (th > 3 || tc > 1 || i + 17 + n > end) throw new DcError('bad Huffman table');
+          if (th > 3 || tc > 1 || i + 17 + n > end) throw new JpegReduceError('bad Huffman table');
           const lut = buildHuffman(counts, d.subarray(i + 17, i + 17 + n));
           if (tc === 0) dcTables[th] = lut;
           else { acTables[th] = lut; acSkips[th] = undefined; } // its skip table is built on first use
@@ -203,15 +243,16 @@ export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
         if (len >= 14 && String.fromCharCode(...d.subarray(seg, seg + 5)) === 'Adobe') adobeTransform = d[seg + 11]!;
         break;
       case 0xc0: case 0xc1: case 0xc2: {
-        if (frame) throw new DcError('a second frame header');
+        if (frame) throw new JpegReduceError('a second frame header');
         if (d[seg] !== 8) return null; // 12-bit
-        frame = readFrame(d, seg, marker === 0xc2);
+        if (marker === 0xc2 && denom !== 8) return null; // below 1/8 a progressive file needs its AC scans
+        frame = readFrame(d, seg, marker === 0xc2, 8 / denom);
         if (!frame) return null;
         break;
       }
       case 0xda: { // SOS
-        if (!frame) throw new DcError('a scan before the frame header');
-        if (scans >= MAX_SCANS) throw new DcError(`more than ${MAX_SCANS} scans`);
+        if (!frame) throw new JpegReduceError('a scan before the frame header');
+        if (scans >= MAX_SCANS) throw new JpegReduceError(`more than ${MAX_SCANS} scans`);
         pos = decodeScan(d, seg, end, frame, quant, dcTables, acTables, acSkips, restartInterval);
         scans++;
         continue;
@@ -222,21 +263,21 @@ export function decodeJpegDc(d: Uint8Array): RgbaImage | null {
     }
     pos = end;
   }
-  if (!frame) throw new DcError('no frame header');
-  if (scans === 0) throw new DcError('no scan');
+  if (!frame) throw new JpegReduceError('no frame header');
+  if (scans === 0) throw new JpegReduceError('no scan');
   return toRgba(frame, rgbComponents(frame, adobeTransform));
 }
 
-function readFrame(d: Uint8Array, seg: number, progressive: boolean): Frame | null {
-  const height = u16(d, seg + 1), width = u16(d, seg + 3), n = d[seg + 5]!;
-  if (width === 0 || height === 0) throw new DcError('zero image size');
-  if (n !== 1 && n !== 3) return null; // CMYK / YCCK: decode in full
+function readFrame(d: Uint8Array, seg: number, progressive: boolean, n: number): Frame | null {
+  const height = u16(d, seg + 1), width = u16(d, seg + 3), count = d[seg + 5]!;
+  if (width === 0 || height === 0) throw new JpegReduceError('zero image size');
+  if (count !== 1 && count !== 3) return null; // CMYK / YCCK: decode in full
   const comps: Component[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < count; i++) {
     const o = seg + 6 + 3 * i;
     const h = d[o + 1]! >> 4, v = d[o + 1]! & 15;
-    if (h < 1 || h > 4 || v < 1 || v > 4) throw new DcError('bad sampling factors');
-    comps.push({ id: d[o]!, h, v, tq: d[o + 2]! & 3, q0: -1, bw: 0, bh: 0, stride: 0, dc: new Int32Array(0) });
+    if (h < 1 || h > 4 || v < 1 || v > 4) throw new JpegReduceError('bad sampling factors');
+    comps.push({ id: d[o]!, h, v, tq: d[o + 2]! & 3, quant: null, bw: 0, bh: 0, stride: 0, rows: 0, nx: 1, ny: 1, dc: new Int32Array(0), plane: new Uint8Array(0) });
   }
   const hmax = Math.max(...comps.map((c) => c.h)), vmax = Math.max(...comps.map((c) => c.v));
   const mcusX = Math.ceil(width / (8 * hmax)), mcusY = Math.ceil(height / (8 * vmax));
@@ -244,64 +285,82 @@ function readFrame(d: Uint8Array, seg: number, progressive: boolean): Frame | nu
     c.bw = Math.ceil(Math.ceil((width * c.h) / hmax) / 8);
     c.bh = Math.ceil(Math.ceil((height * c.v) / vmax) / 8);
     c.stride = mcusX * c.h;
-    c.dc = new Int32Array(c.stride * mcusY * c.v);
+    c.rows = mcusY * c.v;
+    // As many values per block as output pixels it covers (subsampled chroma covers more), up to
+    // the 8 a block has; progressive files have only their DC: one.
+    if (!progressive) {
+      c.nx = Math.min(8, (n * hmax) / c.h);
+      c.ny = Math.min(8, (n * vmax) / c.v);
+      if (!Number.isInteger(c.nx) || !Number.isInteger(c.ny)) return null; // e.g. a sampling factor of 3
+    }
+    c.dc = new Int32Array(c.stride * c.rows);
+    // Blocks a truncated scan never reaches stay mid-grey (a zero DC), as libjpeg leaves them.
+    c.plane = new Uint8Array(c.stride * c.nx * c.rows * c.ny).fill(128);
   }
-  return { width, height, progressive, hmax, vmax, mcusX, mcusY, comps };
+  return { width, height, progressive, hmax, vmax, mcusX, mcusY, n, comps };
 }
 
-/** Decodes one scan's DC values (skipping AC); -> the position after its entropy-coded data. */
-function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: number[], dcTables: Array<Uint16Array | undefined>,
+/** Decodes one scan; -> the position after its entropy-coded data. */
+function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Array<Int32Array | undefined>, dcTables: Array<Uint16Array | undefined>,
   acTables: Array<Uint16Array | undefined>, acSkips: Array<Int32Array | undefined>, restartInterval: number): number {
   const ns = d[seg]!;
   const scomps: Array<{ c: Component; dct?: Uint16Array; act?: Uint16Array; skip?: Int32Array }> = [];
   for (let i = 0; i < ns; i++) {
     const c = f.comps.find((x) => x.id === d[seg + 1 + 2 * i]);
-    if (!c) throw new DcError('a scan names a component the frame lacks');
+    if (!c) throw new JpegReduceError('a scan names a component the frame lacks');
     const t = d[seg + 2 + 2 * i]!;
     const act = acTables[t & 15];
-    // Only sequential files read past AC coefficients (progressive AC scans are skipped unread).
-    if (!f.progressive && act) acSkips[t & 15] ??= buildAcSkip(act);
+    // Components that need only their DC read past the AC coefficients in table steps.
+    if (!f.progressive && act && c.nx * c.ny === 1) acSkips[t & 15] ??= buildAcSkip(act);
     scomps.push({ c, dct: dcTables[t >> 4], act, skip: acSkips[t & 15] });
   }
   const p = seg + 1 + 2 * ns;
-  const ss = d[p]!, se = d[p + 1]!, ah = d[p + 2]! >> 4, al = d[p + 2]! & 15;
+  const ss = d[p]!, ah = d[p + 2]! >> 4, al = d[p + 2]! & 15;
   // Quantisers are latched when a component is first scanned, as libjpeg does.
-  for (const { c } of scomps) if (c.q0 < 0) c.q0 = quant[c.tq] ?? -1;
+  for (const { c } of scomps) c.quant ??= quant[c.tq] ?? new Int32Array(64).fill(1);
   if (f.progressive && ss > 0) return nextMarker(d, end); // an AC scan: not needed
   for (const s of scomps) {
-    if (!(f.progressive && ah > 0) && !s.dct) throw new DcError('a scan uses an undefined DC table');
-    if (!f.progressive && !s.act) throw new DcError('a scan uses an undefined AC table');
+    if (!(f.progressive && ah > 0) && !s.dct) throw new JpegReduceError('a scan uses an undefined DC table');
+    if (!f.progressive && !s.act) throw new JpegReduceError('a scan uses an undefined AC table');
   }
   const r = new BitReader(d, end);
   const pred = new Int32Array(ns);
-  const lastK = f.progressive ? 0 : Math.min(se, 63);
-  /** One block: DC into the component, AC (sequential files) read past. false = corrupt data. */
-  const block = (si: number, index: number): boolean => {
-    const s = scomps[si]!;
-    if (f.progressive && ah > 0) {
-      s.c.dc[index]! |= r.receive(1) << al;
+  const coefs = new Float64Array(64);
+  const means = new Float64Array(64);
+  /** One block at (bx, by) of its component. false = corrupt data. */
+  const block = (si: number, bx: number, by: number): boolean => {
+    const s = scomps[si]!, c = s.c, index = by * c.stride + bx;
+    if (f.progressive) {
+      if (ah > 0) { c.dc[index]! |= r.receive(1) << al; return true; }
+      const t = r.symbol(s.dct!);
+      if (t < 0 || t > 16) return false;
+      pred[si]! += r.signed(t);
+      c.dc[index] = pred[si]! << al;
       return true;
     }
     const t = r.symbol(s.dct!);
     if (t < 0 || t > 16) return false;
     pred[si]! += r.signed(t);
-    s.c.dc[index] = f.progressive ? pred[si]! << al : pred[si]!;
-    for (let k = 1; k <= lastK;) {
-      const e = s.skip![r.peek16()]!;
-      if (e > 0) { r.consume(e >> 8); k += e & 0xff; continue; }
-      if (e < 0) return false;
+    c.dc[index] = pred[si]!;
+    if (c.nx * c.ny === 1) return skipAc(r, s.skip!, s.act!);
+    coefs.fill(0);
+    coefs[0] = pred[si]! * c.quant![0]!;
+    for (let k = 1; k < 64;) {
       const rs = r.symbol(s.act!);
       if (rs < 0) return false;
       const run = rs >> 4, size = rs & 15;
       if (size === 0) {
         if (run !== 15) break; // end of block
         k += 16;
-      } else {
-        k += run;
-        r.skip(size);
-        k++;
+        continue;
       }
+      k += run;
+      if (k > 63) return false;
+      const z = ZIGZAG[k]!;
+      coefs[z] = r.signed(size) * c.quant![z]!;
+      k++;
     }
+    writeMeans(c, bx, by, coefs, means);
     return true;
   };
   const units = ns === 1 ? scomps[0]!.c.bw * scomps[0]!.c.bh : f.mcusX * f.mcusY;
@@ -315,8 +374,7 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: nu
     if (r.overrun > 4) break;
     if (ns === 1) {
       const c = scomps[0]!.c;
-      const bx = u % c.bw, by = (u / c.bw) | 0;
-      if (!block(0, by * c.stride + bx)) break;
+      if (!block(0, u % c.bw, (u / c.bw) | 0)) break;
       continue;
     }
     const mx = u % f.mcusX, my = (u / f.mcusX) | 0;
@@ -324,12 +382,52 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: nu
     for (let si = 0; si < ns && ok; si++) {
       const c = scomps[si]!.c;
       for (let v = 0; v < c.v && ok; v++) {
-        for (let h = 0; h < c.h && ok; h++) ok = block(si, (my * c.v + v) * c.stride + mx * c.h + h);
+        for (let h = 0; h < c.h && ok; h++) ok = block(si, mx * c.h + h, my * c.v + v);
       }
     }
     if (!ok) break;
   }
   return nextMarker(d, r.pos);
+}
+
+/** Reads past one block's AC coefficients. false = corrupt data. */
+function skipAc(r: BitReader, skip: Int32Array, act: Uint16Array): boolean {
+  for (let k = 1; k < 64;) {
+    const e = skip[r.peek16()]!;
+    if (e > 0) { r.consume(e >> 8); k += e & 0xff; continue; }
+    if (e < 0) return false;
+    const rs = r.symbol(act);
+    if (rs < 0) return false;
+    const run = rs >> 4, size = rs & 15;
+    if (size === 0) {
+      if (run !== 15) return true; // end of block
+      k += 16;
+    } else {
+      k += run + 1;
+      r.skip(size);
+    }
+  }
+  return true;
+}
+
+/** The block's nx x ny sub-block means from its dequantised coefficients, into the plane. */
+function writeMeans(c: Component, bx: number, by: number, coefs: Float64Array, means: Float64Array): void {
+  const { nx, ny } = c, wx = WEIGHTS[nx]!, wy = WEIGHTS[ny]!;
+  means.fill(0, 0, nx * ny);
+  for (let z = 0; z < 64; z++) {
+    const f = coefs[z]!;
+    if (f === 0) continue;
+    const u = z & 7, v = z >> 3;
+    for (let j = 0; j < ny; j++) {
+      const fy = f * wy[v * ny + j]!;
+      for (let i = 0; i < nx; i++) means[j * nx + i]! += fy * wx[u * nx + i]!;
+    }
+  }
+  const width = c.stride * nx;
+  for (let j = 0; j < ny; j++) {
+    const row = (by * ny + j) * width + bx * nx;
+    for (let i = 0; i < nx; i++) c.plane[row + i] = clamp(Math.round(means[j * nx + i]! + 128));
+  }
 }
 
 /** Whether three components are RGB rather than YCbCr (Adobe transform 0, or ids 'R','G','B'). */
@@ -340,24 +438,25 @@ function rgbComponents(f: Frame, adobeTransform: number | null): boolean {
 }
 
 function toRgba(f: Frame, rgb: boolean): RgbaImage {
-  const width = Math.ceil(f.width / 8), height = Math.ceil(f.height / 8);
-  const planes = f.comps.map((c) => {
-    // libjpeg's 1x1 IDCT: the dequantised DC, descaled by 8 with rounding, level-shifted, clamped.
-    const q = c.q0 < 0 ? 1 : c.q0;
-    const plane = new Uint8Array(c.dc.length);
-    for (let i = 0; i < plane.length; i++) plane[i] = clamp(((c.dc[i]! * q + 4) >> 3) + 128);
-    return plane;
-  });
+  const width = Math.ceil((f.width * f.n) / 8), height = Math.ceil((f.height * f.n) / 8);
+  for (const c of f.comps) {
+    if (c.nx * c.ny !== 1) continue;
+    // DC only: libjpeg's 1x1 IDCT, the dequantised DC descaled by 8 with rounding, level-shifted.
+    const q = c.quant?.[0] ?? 1;
+    for (let i = 0; i < c.dc.length; i++) c.plane[i] = clamp(((c.dc[i]! * q + 4) >> 3) + 128);
+  }
+  // Output pixel x of component c: its plane column x * (h * nx) / (hmax * n); the identity
+  // where nx matched the subsampling, a replication where it could not (progressive chroma).
+  const cols = f.comps.map((c) => Int32Array.from({ length: width }, (_, x) => Math.floor((x * c.h * c.nx) / (f.hmax * f.n))));
   const out = new Uint8Array(width * height * 4);
-  const cols = f.comps.map((c) => Int32Array.from({ length: width }, (_, x) => Math.floor((x * c.h) / f.hmax)));
   for (let y = 0; y < height; y++) {
-    const rows = f.comps.map((c) => Math.floor((y * c.v) / f.vmax) * c.stride);
+    const rows = f.comps.map((c) => Math.floor((y * c.v * c.ny) / (f.vmax * f.n)) * c.stride * c.nx);
     for (let x = 0, o = y * width * 4; x < width; x++, o += 4) {
-      const a = planes[0]![rows[0]! + cols[0]![x]!]!;
+      const a = f.comps[0]!.plane[rows[0]! + cols[0]![x]!]!;
       if (f.comps.length === 1) {
         out[o] = out[o + 1] = out[o + 2] = a;
       } else {
-        const b = planes[1]![rows[1]! + cols[1]![x]!]!, c = planes[2]![rows[2]! + cols[2]![x]!]!;
+        const b = f.comps[1]!.plane[rows[1]! + cols[1]![x]!]!, c = f.comps[2]!.plane[rows[2]! + cols[2]![x]!]!;
         if (rgb) {
           out[o] = a; out[o + 1] = b; out[o + 2] = c;
         } else {
