@@ -110,8 +110,9 @@ def hardware(device: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
 
 
-def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print, resume: bool = False) -> dict:
-    r = RECIPES[model_id]
+def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print, resume: bool = False, lr: float | None = None) -> dict:
+    # --lr: a different peak learning rate, e.g. a gentler warm restart of a converged model.
+    r = {**RECIPES[model_id], **({"lr": lr} if lr else {})}
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -185,7 +186,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
                      "augmentation": augmentation(r.get("cutmix", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
                      "torch": torch.__version__, "seed": seed, "train_images": int(n),
                      "command": f"/usr/bin/python3 -m scripts.train.train --id {model_id} --budget-min {budget_min}"
-                                + (" --resume" if resume else "")},
+                                + (" --resume" if resume else "") + (f" --lr {lr}" if lr else "")},
     }
     if previous:
         t = record["training"]
@@ -208,8 +209,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true", help="continue from .cache/train/<id>/checkpoint.pth (warm restart)")
+    ap.add_argument("--lr", type=float, help="peak learning rate instead of the recipe's (e.g. lower for a warm restart)")
     a = ap.parse_args(argv)
-    train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed, resume=a.resume)
+    train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed, resume=a.resume, lr=a.lr)
     return 0
 
 
