@@ -6,8 +6,9 @@ Writes .cache/train/<id>/{checkpoint.pth, record.json, log.jsonl}. ``scripts.tra
 exports ONNX (fp32 + int8), the manifest and the parity fixtures into models/<id>/.
 
 Recipe: AdamW, label smoothing 0.1, random crop (4 px reflect padding) + horizontal flip, CutMix
-on a recipe's share of the batches (``cutmix``: 0 = never), linear warm-up then cosine decay driven by max(step fraction, elapsed-time fraction), so the run ends
-within its wall-clock budget. Uses CUDA automatically when present.
+on a recipe's share of the batches (``cutmix``: 0 = never), linear warm-up then cosine decay
+driven by max(step fraction, elapsed-time fraction), so the run ends within its wall-clock
+budget. Uses CUDA automatically when present.
 """
 from __future__ import annotations
 
