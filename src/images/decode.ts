@@ -43,7 +43,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
   }
   const factor = reductionFactor(format, header.width, header.height, limits.reduce);
   const maxFull = limits.maxFullPixels ?? limits.maxPixels;
-  if (factor === 1) checkFullSize(header, maxFull);
+  if (format === 'png' && factor === 1) checkFullSize(header, maxFull); // the PNG decoder's full size
   // PNG is decoded here in JavaScript (src/images/png.ts), reduced or not; JPEG and WebP by the
   // WASM codecs, except a JPEG that can be decoded reduced (src/images/jpeg-reduced.ts).
   const own = format === 'png' || factor > 1 ? decodeOwn(format, bytes, factor) : null;
@@ -53,7 +53,9 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
     }
     return applyOrientation(own, header.orientation);
   }
-  checkFullSize(header, maxFull); // a JPEG the reduced decoder declined (arithmetic coding, CMYK, progressive below 1/8)
+  // The WASM codecs decode at full size: WebP, a JPEG not reducible here, or one the reduced
+  // decoder declined (arithmetic coding, CMYK, progressive below 1/8).
+  checkFullSize(header, maxFull);
   let decoded;
   try {
     // Copy into a fresh ArrayBuffer: the codecs want a whole ArrayBuffer, not a view.
