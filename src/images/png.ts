@@ -12,10 +12,11 @@
  *
  * Output is RGBA with alpha 255: alpha is dropped, as PIL's convert("RGB") and the rest of the
  * pipeline do; 16-bit samples keep their high byte; grey and palette images are expanded.
- * Interlaced (Adam7) files are handled. Errors (bad chunks, a corrupt or short zlib stream)
- * are PngError.
+ * Interlaced (Adam7) files are handled. Errors (bad chunks, a bad CRC in a critical chunk, a
+ * corrupt or short zlib stream) are PngError.
  */
 import { Unzlib } from 'fflate';
+import { crc32 } from './crc32';
 import type { RgbaImage } from './types';
 
 export class PngError extends Error {}
@@ -40,6 +41,12 @@ function readChunks(d: Uint8Array): { ihdr: Ihdr; palette: Uint8Array | null; id
     const data = p + 8;
     if (data + len > d.length) throw new PngError(`chunk ${type} runs past the end of the file`);
     const body = d.subarray(data, data + len);
+    // Critical chunks (upper-case first letter) must carry a correct CRC, as libpng requires by
+    // default; ancillary ones are skipped unread, so their CRCs do not matter here.
+    if (!(d[p + 4]! & 0x20)) {
+      if (data + len + 4 > d.length) throw new PngError(`chunk ${type} lacks its CRC (truncated file)`);
+      if (crc32(d.subarray(p + 4, data + len)) !== u32(d, data + len)) throw new PngError(`bad CRC in chunk ${type}`);
+    }
     if (type === 'IHDR') {
       if (len < 13) throw new PngError('short IHDR');
       ihdr = { width: u32(body, 0), height: u32(body, 4), depth: body[8]!, colour: body[9]!, interlace: body[12]! };

@@ -104,6 +104,22 @@ export function pngWithChunkLength(png: Uint8Array, n: number, length: number): 
   return b;
 }
 
+/**
+ * The PNG with every complete chunk's CRC recomputed: byte edits then reach the inflater and the
+ * row filters instead of stopping at the decoder's CRC check.
+ */
+export function withValidCrcs(png: Uint8Array): Uint8Array {
+  const b = png.slice();
+  const v = new DataView(b.buffer);
+  for (let off = 8; off + 12 <= b.length;) {
+    const end = off + 8 + v.getUint32(off);
+    if (end + 4 > b.length) break;
+    v.setUint32(end, crc32(b.subarray(off + 4, end)));
+    off = end + 4;
+  }
+  return b;
+}
+
 /** Rewrites the RIFF size and the first chunk size of a WebP. */
 export function webpWithSizes(webp: Uint8Array, riff: number, first: number): Uint8Array {
   const b = webp.slice();
@@ -143,6 +159,10 @@ export function hostileImage(corpus: Corpus): fc.Arbitrary<{ kind: string; bytes
     // bytes overwritten anywhere (markers, chunk lengths, entropy data)
     fc.tuple(seed(), fc.array(fc.tuple(frac(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 40 }))
       .map(([s, edits]) => { const b = s.slice(); for (const [f, v] of edits) b[Math.floor(f * b.length)] = v; return b; }).map(tag('byte-edits')),
+    // bytes overwritten in a PNG, then its CRCs made valid again (the inflater and filters see them)
+    fc.tuple(seed(pngNames), fc.array(fc.tuple(frac(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 40 }))
+      .map(([s, edits]) => { const b = s.slice(); for (const [f, v] of edits) b[8 + Math.floor(f * (b.length - 8))] = v; return withValidCrcs(b); })
+      .map(tag('png-edits-valid-crc')),
     // bytes overwritten in the first 64 bytes only (headers)
     fc.tuple(seed(), fc.array(fc.tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }))
       .map(([s, edits]) => { const b = s.slice(); for (const [i, v] of edits) b[i] = v; return b; }).map(tag('header-edits')),

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PngError, decodePng } from '../../src/images/png';
-import { honestBombPng } from '../fuzz/hostile';
+import { chunk, honestBombPng, withValidCrcs } from '../fuzz/hostile';
 // @ts-ignore
 import { ROOT, SHARED_DIR } from '../../scripts/lib/local-models.mjs';
 
@@ -46,12 +46,28 @@ describe('PNG decoded box-reduced while it inflates', () => {
   it('broken files are PngErrors', async () => {
     const [v] = variants(2);
     const interlaced = v!.png.slice();
-    interlaced[8 + 8 + 12] = 2; // IHDR interlace byte: no such method (the CRC is not checked)
-    expect(() => decodePng(interlaced, 2)).toThrow(PngError);
+    interlaced[8 + 8 + 12] = 2; // IHDR interlace byte: no such method
+    expect(() => decodePng(interlaced, 2)).toThrow('bad CRC in chunk IHDR');
+    expect(() => decodePng(withValidCrcs(interlaced), 2)).toThrow('interlace method 2');
     expect(() => decodePng(v!.png.subarray(0, Math.floor(v!.png.length / 2)), 2)).toThrow(PngError);
     const corrupt = v!.png.slice();
     for (let i = 200; i < 260; i++) corrupt[i] = 0x55;
-    expect(() => decodePng(corrupt, 2)).toThrow(PngError);
+    expect(() => decodePng(corrupt, 2)).toThrow('bad CRC in chunk IDAT');
+    expect(() => decodePng(withValidCrcs(corrupt), 2)).toThrow(PngError); // the inflater's turn
     expect(() => decodePng(v!.png.subarray(0, 40), 2)).toThrow(PngError);
+  });
+
+  it('checks the CRC of critical chunks only, as libpng does by default', async () => {
+    const [v] = variants(1);
+    const png = v!.png;
+    // A tEXt chunk with a wrong CRC after IHDR (8 + 25 bytes): skipped unread, the image decodes.
+    const text = chunk('tEXt', new TextEncoder().encode('Comment\0hello'));
+    text[text.length - 1]! ^= 0xff;
+    const withText = new Uint8Array([...png.subarray(0, 33), ...text, ...png.subarray(33)]);
+    expect(decodePng(withText, 1).data).toEqual(decodePng(png, 1).data);
+    // The same damage to IHDR's CRC is refused.
+    const badIhdr = png.slice();
+    badIhdr[32]! ^= 0xff;
+    expect(() => decodePng(badIhdr, 1)).toThrow('bad CRC in chunk IHDR');
   });
 });
