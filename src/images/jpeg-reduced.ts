@@ -325,7 +325,10 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Ar
   }
   const r = new BitReader(d, end);
   const pred = new Int32Array(ns);
-  const coefs = new Float64Array(64);
+  // A block's nonzero dequantised coefficients as (natural index, value) pairs: most are zero,
+  // and the sub-block means need only the others.
+  const zs = new Int32Array(64);
+  const vals = new Float64Array(64);
   const means = new Float64Array(64);
   /** One block at (bx, by) of its component. false = corrupt data. */
   const block = (si: number, bx: number, by: number): boolean => {
@@ -343,8 +346,10 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Ar
     pred[si]! += r.signed(t);
     c.dc[index] = pred[si]!;
     if (c.nx * c.ny === 1) return skipAc(r, s.skip!, s.act!);
-    coefs.fill(0);
-    coefs[0] = pred[si]! * c.quant![0]!;
+    const q = c.quant!;
+    zs[0] = 0;
+    vals[0] = pred[si]! * q[0]!;
+    let count = 1;
     for (let k = 1; k < 64;) {
       const rs = r.symbol(s.act!);
       if (rs < 0) return false;
@@ -357,10 +362,11 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Ar
       k += run;
       if (k > 63) return false;
       const z = ZIGZAG[k]!;
-      coefs[z] = r.signed(size) * c.quant![z]!;
+      zs[count] = z;
+      vals[count++] = r.signed(size) * q[z]!;
       k++;
     }
-    writeMeans(c, bx, by, coefs, means);
+    writeMeans(c, bx, by, zs, vals, count, means);
     return true;
   };
   const units = ns === 1 ? scomps[0]!.c.bw * scomps[0]!.c.bh : f.mcusX * f.mcusY;
@@ -410,17 +416,16 @@ function skipAc(r: BitReader, skip: Int32Array, act: Uint16Array): boolean {
   return true;
 }
 
-/** The block's nx x ny sub-block means from its dequantised coefficients, into the plane. */
-function writeMeans(c: Component, bx: number, by: number, coefs: Float64Array, means: Float64Array): void {
+/** The block's nx x ny sub-block means from its `count` nonzero coefficients, into the plane. */
+function writeMeans(c: Component, bx: number, by: number, zs: Int32Array, vals: Float64Array, count: number, means: Float64Array): void {
   const { nx, ny } = c, wx = WEIGHTS[nx]!, wy = WEIGHTS[ny]!;
   means.fill(0, 0, nx * ny);
-  for (let z = 0; z < 64; z++) {
-    const f = coefs[z]!;
-    if (f === 0) continue;
-    const u = z & 7, v = z >> 3;
+  for (let e = 0; e < count; e++) {
+    const z = zs[e]!, f = vals[e]!;
+    const ux = (z & 7) * nx, vy = (z >> 3) * ny;
     for (let j = 0; j < ny; j++) {
-      const fy = f * wy[v * ny + j]!;
-      for (let i = 0; i < nx; i++) means[j * nx + i]! += fy * wx[u * nx + i]!;
+      const fy = f * wy[vy + j]!;
+      for (let i = 0; i < nx; i++) means[j * nx + i]! += fy * wx[ux + i]!;
     }
   }
   const width = c.stride * nx;
@@ -448,28 +453,39 @@ function toRgba(f: Frame, rgb: boolean): RgbaImage {
   // Output pixel x of component c: its plane column x * (h * nx) / (hmax * n); the identity
   // where nx matched the subsampling, a replication where it could not (progressive chroma).
   const cols = f.comps.map((c) => Int32Array.from({ length: width }, (_, x) => Math.floor((x * c.h * c.nx) / (f.hmax * f.n))));
-  const out = new Uint8Array(width * height * 4);
+  const rowOf = (c: Component, y: number) => Math.floor((y * c.v * c.ny) / (f.vmax * f.n)) * c.stride * c.nx;
+  const out = new Uint8Array(width * height * 4).fill(255);
+  const [p0, p1, p2] = f.comps.map((c) => c.plane) as [Uint8Array, Uint8Array?, Uint8Array?];
+  const [c0, c1, c2] = cols as [Int32Array, Int32Array?, Int32Array?];
   for (let y = 0; y < height; y++) {
-    const rows = f.comps.map((c) => Math.floor((y * c.v * c.ny) / (f.vmax * f.n)) * c.stride * c.nx);
-    for (let x = 0, o = y * width * 4; x < width; x++, o += 4) {
-      const a = f.comps[0]!.plane[rows[0]! + cols[0]![x]!]!;
-      if (f.comps.length === 1) {
-        out[o] = out[o + 1] = out[o + 2] = a;
-      } else {
-        const b = f.comps[1]!.plane[rows[1]! + cols[1]![x]!]!, c = f.comps[2]!.plane[rows[2]! + cols[2]![x]!]!;
-        if (rgb) {
-          out[o] = a; out[o + 1] = b; out[o + 2] = c;
-        } else {
-          const cb = b - 128, cr = c - 128;
-          out[o] = clamp(Math.round(a + 1.402 * cr));
-          out[o + 1] = clamp(Math.round(a - 0.344136286 * cb - 0.714136286 * cr));
-          out[o + 2] = clamp(Math.round(a + 1.772 * cb));
-        }
+    const r0 = rowOf(f.comps[0]!, y);
+    let o = y * width * 4;
+    if (!p1 || !p2 || !c1 || !c2) {
+      for (let x = 0; x < width; x++, o += 4) out[o] = out[o + 1] = out[o + 2] = p0[r0 + c0[x]!]!;
+      continue;
+    }
+    const r1 = rowOf(f.comps[1]!, y), r2 = rowOf(f.comps[2]!, y);
+    if (rgb) {
+      for (let x = 0; x < width; x++, o += 4) {
+        out[o] = p0[r0 + c0[x]!]!; out[o + 1] = p1[r1 + c1[x]!]!; out[o + 2] = p2[r2 + c2[x]!]!;
       }
-      out[o + 3] = 255;
+      continue;
+    }
+    for (let x = 0; x < width; x++, o += 4) {
+      const lum = p0[r0 + c0[x]!]!, cb = p1[r1 + c1[x]!]!, cr = p2[r2 + c2[x]!]!;
+      out[o] = clamp(lum + CR_R[cr]!);
+      out[o + 1] = clamp(lum + ((CB_G[cb]! + CR_G[cr]!) >> 16));
+      out[o + 2] = clamp(lum + CB_B[cb]!);
     }
   }
   return { width, height, data: out };
 }
+
+/** libjpeg's YCbCr -> RGB tables (jdcolor.c: 16-bit fixed point, rounded), indexed by Cb or Cr. */
+const fix = (x: number) => Math.floor(x * 65536 + 0.5);
+const CR_R = Int32Array.from({ length: 256 }, (_, i) => (fix(1.402) * (i - 128) + 32768) >> 16);
+const CB_B = Int32Array.from({ length: 256 }, (_, i) => (fix(1.772) * (i - 128) + 32768) >> 16);
+const CR_G = Int32Array.from({ length: 256 }, (_, i) => -fix(0.71414) * (i - 128));
+const CB_G = Int32Array.from({ length: 256 }, (_, i) => -fix(0.34414) * (i - 128) + 32768);
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
