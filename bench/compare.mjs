@@ -7,6 +7,7 @@
 //   onnxruntime-web in Node      the same .wasm in V8 without workerd
 //   onnxruntime-node, 1 thread   native MLAS kernels: the limit on this core
 //   transformers.js pipeline     the JavaScript incumbent (image-classification, onnxruntime-node, 1 thread)
+//   ... on onnxruntime-web       the same pipeline on the Worker's WASM kernels (the like-for-like comparison)
 // plus optimisation experiments (each against the same fp32 baseline) and session-creation times.
 // Writes docs/bench-compare.svg and .cache/bench/compare.json.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -140,15 +141,37 @@ function tjsModelDir() {
   return root;
 }
 
-async function runTransformersJs() {
-  const { pipeline, env } = await import('@huggingface/transformers');
+/**
+ * transformers.js's image-classification pipeline, as its users would call it (it reads and
+ * decodes the JPEG itself, with sharp). `runtime` 'node': its Node default, onnxruntime-node.
+ * 'web': the same pipeline on onnxruntime-web (WASM SIMD, 1 thread: the kernels the Worker has),
+ * through the hook transformers.js offers runtimes that bring their own ONNX Runtime
+ * (globalThis[Symbol.for('onnxruntime')]); a second module instance is loaded for it, since the
+ * runtime is chosen when the module is evaluated.
+ */
+async function runTransformersJs(runtime) {
+  let mod;
+  if (runtime === 'web') {
+    const ort = await import('onnxruntime-web');
+    // Our local copy of ORT's files: left unset, transformers.js points ORT at a CDN.
+    ort.env.wasm.wasmPaths = new URL('./', import.meta.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm')).href;
+    ort.env.wasm.numThreads = 1;
+    globalThis[Symbol.for('onnxruntime')] = ort;
+    mod = await import(`${import.meta.resolve('@huggingface/transformers')}?runtime=web`);
+  } else {
+    mod = await import('@huggingface/transformers');
+  }
+  const { pipeline, env } = mod;
   env.allowRemoteModels = false;
   env.localModelPath = tjsModelDir();
-  const classify = await pipeline('image-classification', a.model, {
-    dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 },
-  });
-  // The pipeline reads and decodes the JPEG itself (sharp), as its users would call it.
-  return timeIt(() => classify(imagePath, { top_k: 5 }));
+  // 'auto' on an injected runtime selects no device of its own; the session options name the EP.
+  const options = runtime === 'web'
+    ? { device: 'auto', session_options: { executionProviders: ['wasm'] } }
+    : { device: 'cpu', session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 } };
+  const classify = await pipeline('image-classification', a.model, { dtype: 'fp32', ...options });
+  const ms = await timeIt(() => classify(imagePath, { top_k: 5 }));
+  await classify.dispose();
+  return ms;
 }
 
 // --- run ------------------------------------------------------------------------------------------
@@ -164,7 +187,10 @@ if (rawInt8) {
 }
 add('onnxruntime-web in Node', await runOrtWeb(onnxPath), 'same .wasm, V8 without workerd');
 add('onnxruntime-node, 1 thread', await runOrtNode(onnxPath), 'native MLAS: the limit on this core');
-if (!a['skip-tjs']) add('transformers.js pipeline', await runTransformersJs(), 'image path in, top-5 out; onnxruntime-node, 1 thread');
+if (!a['skip-tjs']) {
+  add('transformers.js pipeline', await runTransformersJs('node'), 'image path in, top-5 out; onnxruntime-node, 1 thread');
+  add('transformers.js pipeline on onnxruntime-web', await runTransformersJs('web'), 'the same on the WASM kernels the Worker has (1 thread, SIMD)');
+}
 
 // Experiments: each is one change against "onnxruntime-web in Node" on the same graph.
 const experiments = [];
@@ -195,11 +221,13 @@ const creations = [
 
 const nativeP50 = median(rows.find((r) => r.name.startsWith('onnxruntime-node')).ms);
 const e2eP50 = median(e2e);
-const tjs = rows.find((r) => r.name.startsWith('transformers.js'));
+const tjs = rows.find((r) => r.name === 'transformers.js pipeline');
+const tjsWeb = rows.find((r) => r.name === 'transformers.js pipeline on onnxruntime-web');
 console.log(`\n${a.model} (${manifest.variant}, ${manifest.onnx.precision}, ${(manifest.onnx.bytes / 1e6).toFixed(1)} MB), batch 1, n=${n}, image ${imagePath.split('/').pop()}; ms\n`);
 console.log(table(['path', 'p50', 'p95', 'x onnxruntime-node', 'images/s', 'what'],
   rows.map((r) => [r.name, fmt(median(r.ms)), fmt(quantile(r.ms, 0.95)), fmt(median(r.ms) / nativeP50, 2), fmt(1000 / median(r.ms), 1), r.note])));
 if (tjs) console.log(`\nAPI end to end vs transformers.js: ${fmt(median(tjs.ms) / e2eP50, 2)}x the throughput (sequential, one image at a time)`);
+if (tjsWeb) console.log(`API end to end vs transformers.js on onnxruntime-web: ${fmt(median(tjsWeb.ms) / e2eP50, 2)}x the throughput (the same kernels on both sides)`);
 const webP50 = median(rows.find((r) => r.name === 'onnxruntime-web in Node').ms);
 console.log('\nOptimisation experiments on onnxruntime-web in Node (baseline: graph optimisation all, fp32):\n');
 console.log(table(['change', 'p50', 'p95', 'x baseline'], experiments.map((e) => [e.name, fmt(median(e.ms)), fmt(quantile(e.ms, 0.95)), fmt(median(e.ms) / webP50, 2)])));
