@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Derives test images from one real photo: the same pixels as PNG and lossless WebP, an
-EXIF-rotated JPEG (stored sideways, orientation 6), grayscale and RGBA PNGs.
+EXIF-rotated JPEG, PNG (eXIf chunk) and WebP (EXIF chunk), each stored sideways with
+orientation 6, grayscale and RGBA PNGs.
 
 Usage: make_images.py <photo.jpg> <out_dir>
 """
@@ -22,6 +23,8 @@ def main(src, out):
     exif = Image.Exif()
     exif[0x0112] = 6
     sideways.save(out / "orient6.jpg", quality=95, exif=exif.tobytes())
+    sideways.save(out / "orient6.png", exif=exif.tobytes())
+    sideways.save(out / "orient6.webp", lossless=True, exif=exif.tobytes())
     img.save(out / "upright.jpg", quality=95)
     img.convert("L").save(out / "gray.png")
     rgba = img.convert("RGBA")

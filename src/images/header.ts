@@ -8,7 +8,7 @@ export interface ImageHeader {
   format: ImageFormat;
   width: number;
   height: number;
-  /** EXIF orientation 1..8 (JPEG only; 1 when absent). */
+  /** EXIF orientation 1..8 (JPEG APP1, PNG eXIf before the image data, WebP EXIF; 1 when absent). */
   orientation: number;
 }
 
@@ -44,7 +44,21 @@ function pngHeader(b: Uint8Array): ImageHeader | null {
   if (b.length < 24 || ascii(b, 12, 4) !== 'IHDR') return null;
   const width = u32be(b, 16);
   const height = u32be(b, 20);
-  return width > 0 && height > 0 ? { format: 'png', width, height, orientation: 1 } : null;
+  return width > 0 && height > 0 ? { format: 'png', width, height, orientation: pngOrientation(b) } : null;
+}
+
+/** Chunk headers walked from IHDR to the first IDAT, at most this many (each jump is O(1)). */
+const MAX_HEADER_CHUNKS = 64;
+
+/** An eXIf chunk's orientation, read where PNG puts it: before the first IDAT. */
+function pngOrientation(b: Uint8Array): number {
+  for (let off = 8, i = 0; off + 8 <= b.length && i < MAX_HEADER_CHUNKS; i++) {
+    const len = u32be(b, off), type = ascii(b, off + 4, 4);
+    if (type === 'IDAT' || off + 8 + len > b.length) break;
+    if (type === 'eXIf') return exifOrientation(b, off + 8, off + 8 + len) ?? 1;
+    off += 12 + len;
+  }
+  return 1;
 }
 
 // SOF markers that carry frame dimensions (all except DHT C4, JPG C8, DAC CC).
@@ -61,7 +75,7 @@ function jpegHeader(b: Uint8Array): ImageHeader | null {
     if (marker === 0xd9 || marker === 0xda) return null; // no frame header before scan data
     const len = u16be(b, off + 2);
     if (len < 2 || off + 2 + len > b.length) return null;
-    if (marker === 0xe1) orientation = exifOrientation(b, off + 4, len - 2) ?? orientation;
+    if (marker === 0xe1 && ascii(b, off + 4, 6) === 'Exif\0\0') orientation = exifOrientation(b, off + 4, off + 2 + len) ?? orientation;
     if (SOF.has(marker)) {
       if (len < 7) return null;
       const height = u16be(b, off + 5);
@@ -73,11 +87,14 @@ function jpegHeader(b: Uint8Array): ImageHeader | null {
   return null;
 }
 
-/** Orientation tag (0x0112) from an APP1 Exif segment; null when absent or malformed. */
-export function exifOrientation(b: Uint8Array, start: number, len: number): number | null {
-  if (len < 14 || ascii(b, start, 6) !== 'Exif\0\0') return null;
-  const t = start + 6;
-  const end = start + len;
+/**
+ * The orientation tag (0x0112) of EXIF data in b[start, end): a TIFF structure, optionally behind
+ * JPEG's "Exif\0\0" prefix (PNG's eXIf and WebP's EXIF chunks are bare TIFF, though some writers
+ * keep the prefix; PIL accepts both). null when absent or malformed.
+ */
+export function exifOrientation(b: Uint8Array, start: number, end: number): number | null {
+  const t = ascii(b, start, 6) === 'Exif\0\0' ? start + 6 : start;
+  if (end - t < 8 || end > b.length) return null;
   const le = ascii(b, t, 2) === 'II';
   if (!le && ascii(b, t, 2) !== 'MM') return null;
   const r16 = (o: number) => (le ? u16le(b, o) : u16be(b, o));
@@ -112,7 +129,18 @@ function webpHeader(b: Uint8Array): ImageHeader | null {
     return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, orientation: 1 };
   }
   if (chunk === 'VP8X') {
-    return { format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1, orientation: 1 };
+    return { format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1, orientation: webpOrientation(b) };
   }
   return null;
+}
+
+/** The EXIF chunk's orientation of an extended (VP8X) WebP; libwebp's muxer writes it after the image data. */
+function webpOrientation(b: Uint8Array): number {
+  for (let off = 12, i = 0; off + 8 <= b.length && i < MAX_HEADER_CHUNKS; i++) {
+    const len = u16le(b, off + 4) + u16le(b, off + 6) * 65536;
+    if (off + 8 + len > b.length) break;
+    if (ascii(b, off, 4) === 'EXIF') return exifOrientation(b, off + 8, off + 8 + len) ?? 1;
+    off += 8 + len + (len & 1); // chunks are padded to even sizes
+  }
+  return 1;
 }

@@ -15,6 +15,7 @@ export function derivedImages(source = 'n01440764_tench.JPEG') {
   const read = (f: string) => new Uint8Array(readFileSync(join(dir, f)));
   return {
     png: read('photo.png'), webp: read('photo.webp'), lossyWebp: read('photo-lossy.webp'), orient6: read('orient6.jpg'),
+    orient6Png: read('orient6.png'), orient6Webp: read('orient6.webp'),
     upright: read('upright.jpg'), gray: read('gray.png'), rgba: read('rgba.png'),
   };
 }

@@ -142,6 +142,17 @@ describe('POST /v1/classify input forms', () => {
     expect(side.results[0]!.predictions[0]!.label).toBe(up.results[0]!.predictions[0]!.label);
     expect(Math.abs(side.results[0]!.predictions[0]!.score - up.results[0]!.predictions[0]!.score)).toBeLessThan(0.05);
   });
+  it('EXIF orientation in PNG (eXIf) and WebP (EXIF chunk): the same pixels as the upright PNG', async () => {
+    const logits = async (bytes: Uint8Array, type: string) => {
+      const res = await post('/v1/classify?logits=true', bytes, type);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { results: Array<{ logits: number[] }> }).results[0]!.logits;
+    };
+    const upright = await logits(imgs.png, 'image/png');
+    // Both are lossless: rotated back, they are the PNG's pixels exactly, so the logits are equal.
+    expect(await logits(imgs.orient6Png, 'image/png')).toEqual(upright);
+    expect(await logits(imgs.orient6Webp, 'image/webp')).toEqual(upright);
+  });
   it('top_k and threshold shape the predictions', async () => {
     const one = (await (await post('/v1/classify?top_k=1', TENCH, 'image/jpeg')).json()) as Classified;
     expect(one.results[0]!.predictions).toHaveLength(1);
