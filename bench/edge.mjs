@@ -11,6 +11,8 @@ import { registerSqueezenet } from '../scripts/seed-local.mjs';
 import { fmt, mean, median, quantile, table, workerdMemory } from './stats.mjs';
 import { bigImage } from '../scripts/lib/big-image.mjs';
 import { parseServerTiming } from '../scripts/lib/server-timing.mjs';
+import { DEV_API_KEY } from '../scripts/keys.mjs';
+import { rawConnection } from './raw-http.mjs';
 
 
 // Means, not medians: workerd's clock has 1 ms steps, so only an average resolves sub-ms stages.
@@ -38,7 +40,7 @@ const ids = a.model ?? available.filter((m) => m.tier === 'edge').map((m) => m.i
 const rows = [];
 const splits = [];
 for (const id of ids) {
-  const w = await startWorker({ models: [id], vars: { BENCH_ROUTES: 'true', DEFAULT_MODEL: id } });
+  const w = await startWorker({ models: [id], port: 0, vars: { BENCH_ROUTES: 'true', DEFAULT_MODEL: id } });
   try {
     const base = workerdMemory();
     let lastTiming = null;
@@ -83,6 +85,19 @@ for (const id of ids) {
       sink.push({ client: performance.now() - t, ...parseServerTiming(lastTiming) });
     }
     splits.at(-1).push(fmt(mean(sink.map((s) => s.client)), 2), fmt(mean(sink.map((s) => s.client - s.app)), 2));
+    // Both again from one raw keep-alive socket (bench/raw-http.mjs: the request in one write, no
+    // Node fetch, no Miniflare dispatch): what a lean client pays on loopback.
+    for (const path of ['/__bench/sink', `/v1/classify?model=${id}`]) {
+      const conn = rawConnection(new URL(path, w.url).href, { headers: { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'image/jpeg' }, body: jpeg });
+      const ms = [];
+      for (let i = 0; i < n + 5; i++) {
+        const t = performance.now();
+        if ((await conn.send()) !== 200) throw new Error(`${path} over a raw socket failed`);
+        if (i >= 5) ms.push(performance.now() - t);
+      }
+      conn.close();
+      splits.at(-1).push(fmt(mean(ms), 2));
+    }
     const mem = workerdMemory();
     rows.push([id, fmt(median(firstRuns.slice(0, 10))), fmt(median(raw)), fmt(quantile(raw, 0.95)), fmt(median(prep)), fmt(median(e2e)), fmt(quantile(e2e, 0.95)),
       fmt(median(e2e) / median(raw), 2), fmt(median(floor)), fmt(median(cold), 0), fmt(ortBytes / 2 ** 20, 0), fmt(base.rss, 0), fmt(mem.peak, 0)]);
@@ -133,9 +148,9 @@ console.log(`\nEdge path in workerd (onnxruntime-web WASM, 1 thread, SIMD), imag
 console.log(table(['model', 'first 10 runs p50', 'raw run p50', 'raw p95', 'decode+prep p50', 'e2e p50', 'e2e p95', 'e2e/raw', 'healthz p50', 'cold start', 'ORT heap MiB', 'workerd RSS idle MiB', 'workerd peak MiB'], rows));
 console.log('\nfirst 10 runs: session.run right after the session was created (before V8 tiers the WASM up); raw: session.run inside the isolate after 60 warm-up runs; e2e: POST /v1/classify measured by the client over Miniflare (includes HTTP, decode, preprocess, postprocess);');
 console.log(`\nWhere the e2e time goes (means of the same ${n} POST /v1/classify; the Worker's stages from its Server-Timing header), ms\n`);
-console.log(table(['model', ...SPLIT, 'sink: client', 'sink: outside the Worker'], splits));
+console.log(table(['model', ...SPLIT, 'sink: client', 'sink: outside the Worker', 'sink: raw socket', 'e2e: raw socket'], splits));
 console.log('\noutside the Worker: client - app (Node fetch, Miniflare\'s entry worker, workerd\'s HTTP); rest of the Worker: app - auth - limit - pipeline (body read and parse, top-k, JSON, the log line);');
-console.log('sink: the same JPEG POSTed to a bench route that only reads the body (the local floor of an upload through the same middleware).');
+console.log('sink: the same JPEG POSTed to a bench route that only reads the body (the local floor of an upload through the same middleware); raw socket: the sink and the e2e POST from one keep-alive socket, the request in one write (no Node fetch, no Miniflare dispatch).');
 console.log(`\nLarge images (${largeModel}; a fresh workerd per row; decode and e2e: p50 of 5 after 2 warm-up runs), ms / MiB\n`);
 console.log(table(['image', 'bytes', 'decoding', 'decode p50', 'e2e p50', 'workerd peak MiB after a 500x375 JPEG', 'after one of these', 'the image\'s peak'], largeRows));
 console.log('cold start: R2 read + sha256 verify + session create inside the isolate; memory: VmRSS/VmHWM of the workerd process (whole runtime, not one isolate).');

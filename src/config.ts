@@ -27,6 +27,8 @@ export interface Config {
   maxJsonDepth: number;
   /** Edge-tier ONNX files above this are refused: ORT needs about 2-3x the file in an isolate of 128 MB. */
   edgeMaxModelBytes: number;
+  /** Origins browsers may call the API from: ["*"], a list, or [] (no CORS headers). */
+  corsAllowOrigins: string[];
   /** Heavy tier: OIP v2 base URL, per-attempt timeout, retries, circuit breaker. */
   containerUrl: string;
   containerTimeoutMs: number;
@@ -65,5 +67,6 @@ export function configFrom(env: Env): Config {
     requestLogs: env.REQUEST_LOGS !== 'false',
     maxJsonDepth: Math.max(1, int(env.MAX_JSON_DEPTH, 32)),
     edgeMaxModelBytes: int(env.EDGE_MAX_MODEL_BYTES, 48 * 1024 * 1024),
+    corsAllowOrigins: (env.CORS_ALLOW_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
   };
 }

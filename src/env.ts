@@ -5,6 +5,7 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   MAX_IMAGE_PIXELS?: string;
   REDUCE_ABOVE_PIXELS?: string;
+  CORS_ALLOW_ORIGINS?: string;
   MAX_FULL_DECODE_PIXELS?: string;
   MAX_IMAGES_PER_REQUEST?: string;
   MAX_JSON_BYTES?: string;

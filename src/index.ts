@@ -7,6 +7,7 @@ import { timed } from './observability/server-timing';
 import { rateLimit } from './ratelimit/middleware';
 import { invalid } from './routes/inputs';
 import { servePage } from './routes/assets';
+import { corsPolicy } from './routes/cors';
 import { registerBench } from './routes/bench';
 import { registerClassify } from './routes/classify';
 import { registerEmbed } from './routes/embed';
@@ -31,8 +32,9 @@ export function createApp() {
     c.header('x-request-id', id);
   });
   // Security spine (src/observability, src/auth, src/ratelimit): log every request, serve the
-  // public page, then key + scope, then per-key budget (the last two timed for Server-Timing).
-  app.use('*', observe(), servePage(), timed('auth', authenticate()), timed('limit', rateLimit()));
+  // public page, answer CORS preflights (they carry no key), then key + scope, then per-key
+  // budget (the last two timed for Server-Timing).
+  app.use('*', observe(), servePage(), corsPolicy(), timed('auth', authenticate()), timed('limit', rateLimit()));
 
   registerHealth(app);
   registerModels(app);

@@ -38,7 +38,6 @@ const CHALLENGE = 'Bearer realm="edge-vit"';
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const cfg = configFrom(c.env);
-    if (c.req.method === 'OPTIONS') return next(); // CORS preflight carries no credentials
     const need = requirementFor(c.req.method, c.req.path);
     if (need === 'signature') return next();
     if (cfg.authMode === 'off') {
