@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Derives test images from one real photo: the same pixels as PNG and lossless WebP, an
 EXIF-rotated JPEG, PNG (eXIf chunk) and WebP (EXIF chunk), each stored sideways with
-orientation 6, grayscale and RGBA PNGs.
+orientation 6, a progressive JPEG, grayscale and RGBA PNGs.
 
 Usage: make_images.py <photo.jpg> <out_dir>
 """
@@ -26,6 +26,7 @@ def main(src, out):
     sideways.save(out / "orient6.png", exif=exif.tobytes())
     sideways.save(out / "orient6.webp", lossless=True, exif=exif.tobytes())
     img.save(out / "upright.jpg", quality=95)
+    img.save(out / "progressive.jpg", quality=90, progressive=True)
     img.convert("L").save(out / "gray.png")
     rgba = img.convert("RGBA")
     rgba.putalpha(128)

@@ -6,10 +6,11 @@
  * Why: a phone photo (4032x3024) decoded in full is 48 MiB of RGBA plus as much again in
  * mozjpeg's heap, in a 128 MB isolate, only to be resized to a model's 224 or 32 pixels. At
  * 1/8 (504x378) it is still larger than any shipped model's resize target and costs ~1/64 of
- * the memory. At 1/8 only the DC coefficients matter for luma, so progressive files need only
- * their DC scans (AC scans are skipped unread; their subsampled chroma is then replicated, and
- * 1/2 and 1/4 are not offered). What this does not handle (arithmetic coding, 12-bit, lossless,
- * CMYK/YCCK; progressive below 1/8) returns null and the caller decodes in full.
+ * the memory. At 1/8 only the DC coefficients matter for luma, so a baseline file's luma AC is
+ * stepped over, and a progressive file's luma AC scans are skipped unread. Progressive components
+ * that need their AC (luma below 1/8, subsampled chroma) keep their quantised coefficients, 2
+ * bytes a coefficient, until the last scan: up to MAX_COEF_BYTES, beyond which (and for arithmetic
+ * coding, 12-bit, lossless, CMYK/YCCK) this returns null and the caller decodes in full.
  *
  * Corrupt entropy data is treated as libjpeg does: the rest of that scan stays zero (mid-grey),
  * the decode still succeeds. Structural nonsense (no frame, bad table references) is a
@@ -22,12 +23,14 @@ export class JpegReduceError extends Error {}
 
 /**
  * One component. `nx` x `ny` output values per block (1 x 1: the DC alone); `plane` holds them,
- * `stride * nx` wide. `dc` accumulates DC coefficients across progressive scans.
+ * `stride * nx` wide. `dc` accumulates DC coefficients across progressive scans; `coefs` the 64
+ * quantised coefficients of every block (natural order) of a progressive component that needs
+ * its AC (nx * ny > 1), whose bands and bits arrive over several scans.
  */
 interface Component {
   id: number; h: number; v: number; tq: number; quant: Int32Array | null;
   bw: number; bh: number; stride: number; rows: number; nx: number; ny: number;
-  dc: Int32Array; plane: Uint8Array;
+  dc: Int32Array; plane: Uint8Array; coefs: Int16Array | null;
 }
 interface Frame {
   width: number; height: number; progressive: boolean; hmax: number; vmax: number; mcusX: number; mcusY: number;
@@ -61,6 +64,11 @@ const WEIGHTS: Record<number, Float64Array> = Object.fromEntries([1, 2, 4, 8].ma
  * passes. Real progressive files have about ten scans (libjpeg-turbo's tools cap them at 500).
  */
 const MAX_SCANS = 100;
+/**
+ * Progressive coefficients kept at most: 48 MiB is a 16 MP 4:2:0 file below 1/8 (3 bytes a
+ * pixel, against about 8 for a full decode), the same 16 MP as MAX_FULL_DECODE_PIXELS' default.
+ */
+const MAX_COEF_BYTES = 48 * 2 ** 20;
 
 /** Huffman table as a 16-bit lookup: entry = (code length << 8) | symbol, 0 = no such code. */
 function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Uint16Array {
@@ -245,7 +253,6 @@ export function decodeJpegReduced(d: Uint8Array, denom: 2 | 4 | 8): RgbaImage | 
       case 0xc0: case 0xc1: case 0xc2: {
         if (frame) throw new JpegReduceError('a second frame header');
         if (d[seg] !== 8) return null; // 12-bit
-        if (marker === 0xc2 && denom !== 8) return null; // below 1/8 a progressive file needs its AC scans
         frame = readFrame(d, seg, marker === 0xc2, 8 / denom);
         if (!frame) return null;
         break;
@@ -265,6 +272,7 @@ export function decodeJpegReduced(d: Uint8Array, denom: 2 | 4 | 8): RgbaImage | 
   }
   if (!frame) throw new JpegReduceError('no frame header');
   if (scans === 0) throw new JpegReduceError('no scan');
+  if (frame.progressive) finishProgressive(frame);
   return toRgba(frame, rgbComponents(frame, adobeTransform));
 }
 
@@ -277,7 +285,7 @@ function readFrame(d: Uint8Array, seg: number, progressive: boolean, n: number):
     const o = seg + 6 + 3 * i;
     const h = d[o + 1]! >> 4, v = d[o + 1]! & 15;
     if (h < 1 || h > 4 || v < 1 || v > 4) throw new JpegReduceError('bad sampling factors');
-    comps.push({ id: d[o]!, h, v, tq: d[o + 2]! & 3, quant: null, bw: 0, bh: 0, stride: 0, rows: 0, nx: 1, ny: 1, dc: new Int32Array(0), plane: new Uint8Array(0) });
+    comps.push({ id: d[o]!, h, v, tq: d[o + 2]! & 3, quant: null, bw: 0, bh: 0, stride: 0, rows: 0, nx: 1, ny: 1, dc: new Int32Array(0), plane: new Uint8Array(0), coefs: null });
   }
   const hmax = Math.max(...comps.map((c) => c.h)), vmax = Math.max(...comps.map((c) => c.v));
   const mcusX = Math.ceil(width / (8 * hmax)), mcusY = Math.ceil(height / (8 * vmax));
@@ -287,15 +295,18 @@ function readFrame(d: Uint8Array, seg: number, progressive: boolean, n: number):
     c.stride = mcusX * c.h;
     c.rows = mcusY * c.v;
     // As many values per block as output pixels it covers (subsampled chroma covers more), up to
-    // the 8 a block has; progressive files have only their DC: one.
-    if (!progressive) {
-      c.nx = Math.min(8, (n * hmax) / c.h);
-      c.ny = Math.min(8, (n * vmax) / c.v);
-      if (!Number.isInteger(c.nx) || !Number.isInteger(c.ny)) return null; // e.g. a sampling factor of 3
-    }
+    // the 8 a block has.
+    c.nx = Math.min(8, (n * hmax) / c.h);
+    c.ny = Math.min(8, (n * vmax) / c.v);
+    if (!Number.isInteger(c.nx) || !Number.isInteger(c.ny)) return null; // e.g. a sampling factor of 3
     c.dc = new Int32Array(c.stride * c.rows);
     // Blocks a truncated scan never reaches stay mid-grey (a zero DC), as libjpeg leaves them.
     c.plane = new Uint8Array(c.stride * c.nx * c.rows * c.ny).fill(128);
+  }
+  if (progressive) {
+    const needAc = comps.filter((c) => c.nx * c.ny > 1);
+    if (needAc.reduce((bytes, c) => bytes + c.stride * c.rows * 128, 0) > MAX_COEF_BYTES) return null;
+    for (const c of needAc) c.coefs = new Int16Array(c.stride * c.rows * 64);
   }
   return { width, height, progressive, hmax, vmax, mcusX, mcusY, n, comps };
 }
@@ -315,16 +326,22 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Ar
     scomps.push({ c, dct: dcTables[t >> 4], act, skip: acSkips[t & 15] });
   }
   const p = seg + 1 + 2 * ns;
-  const ss = d[p]!, ah = d[p + 2]! >> 4, al = d[p + 2]! & 15;
+  const ss = d[p]!, se = d[p + 1]!, ah = d[p + 2]! >> 4, al = d[p + 2]! & 15;
   // Quantisers are latched when a component is first scanned, as libjpeg does.
   for (const { c } of scomps) c.quant ??= quant[c.tq] ?? new Int32Array(64).fill(1);
-  if (f.progressive && ss > 0) return nextMarker(d, end); // an AC scan: not needed
+  const acScan = f.progressive && ss > 0;
+  if (acScan) {
+    if (ns !== 1 || se < ss || se > 63) throw new JpegReduceError('a bad progressive AC scan');
+    if (!scomps[0]!.c.coefs) return nextMarker(d, end); // its DC is all this component needs
+    if (!scomps[0]!.act) throw new JpegReduceError('a scan uses an undefined AC table');
+  }
   for (const s of scomps) {
-    if (!(f.progressive && ah > 0) && !s.dct) throw new JpegReduceError('a scan uses an undefined DC table');
+    if (!acScan && !(f.progressive && ah > 0) && !s.dct) throw new JpegReduceError('a scan uses an undefined DC table');
     if (!f.progressive && !s.act) throw new JpegReduceError('a scan uses an undefined AC table');
   }
   const r = new BitReader(d, end);
   const pred = new Int32Array(ns);
+  const ac = acScan ? progressiveAc(r, scomps[0]!.c.coefs!, scomps[0]!.act!, ss, se, ah, al) : null;
   // A block's nonzero dequantised coefficients as (natural index, value) pairs: most are zero,
   // and the sub-block means need only the others.
   const zs = new Int32Array(64);
@@ -333,6 +350,7 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Ar
   /** One block at (bx, by) of its component. false = corrupt data. */
   const block = (si: number, bx: number, by: number): boolean => {
     const s = scomps[si]!, c = s.c, index = by * c.stride + bx;
+    if (ac) return ac.block(index);
     if (f.progressive) {
       if (ah > 0) { c.dc[index]! |= r.receive(1) << al; return true; }
       const t = r.symbol(s.dct!);
@@ -374,6 +392,7 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Ar
     if (restartInterval > 0 && u > 0 && u % restartInterval === 0) {
       r.restart();
       pred.fill(0);
+      ac?.restart();
     }
     // The fill keeps up to 4 bytes ahead, so more zero bytes than that means the data ran out:
     // the rest of the scan stays zero (as libjpeg does), and no work is spent on it.
@@ -394,6 +413,102 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Ar
     if (!ok) break;
   }
   return nextMarker(d, r.pos);
+}
+
+/**
+ * One progressive AC scan of one component (ITU T.81 G.1.2.2, as libjpeg's jdphuff.c decodes it):
+ * band ss..se of every block, a first pass (ah = 0) or a refinement of one more bit (ah > 0),
+ * with end-of-band runs that span blocks. `block` returns false on corrupt data.
+ */
+function progressiveAc(r: BitReader, coefs: Int16Array, act: Uint16Array, ss: number, se: number, ah: number, al: number) {
+  let eobrun = 0;
+  const p1 = 1 << al, m1 = -1 << al;
+  /** A correction bit for an already-nonzero coefficient: one more bit of its magnitude. */
+  const refine = (i: number) => {
+    const v = coefs[i]!;
+    if (r.receive(1) && (v & p1) === 0) coefs[i] = v >= 0 ? v + p1 : v + m1;
+  };
+  const first = (base: number): boolean => {
+    if (eobrun > 0) { eobrun--; return true; }
+    for (let k = ss; k <= se; k++) {
+      const rs = r.symbol(act);
+      if (rs < 0) return false;
+      const run = rs >> 4, size = rs & 15;
+      if (size === 0) {
+        if (run === 15) { k += 15; continue; }
+        eobrun = (1 << run) - 1 + r.receive(run);
+        return true;
+      }
+      k += run;
+      if (k > se) return false;
+      coefs[base + ZIGZAG[k]!] = r.signed(size) * p1;
+    }
+    return true;
+  };
+  const refinement = (base: number): boolean => {
+    let k = ss;
+    if (eobrun === 0) {
+      for (; k <= se; k++) {
+        const rs = r.symbol(act);
+        if (rs < 0) return false;
+        let run = rs >> 4;
+        const size = rs & 15;
+        let value = 0;
+        if (size) {
+          if (size !== 1) return false;
+          value = r.receive(1) ? p1 : m1;
+        } else if (run !== 15) {
+          eobrun = (1 << run) + r.receive(run);
+          break; // the rest of this block is an end-of-band: below
+        }
+        // Past already-nonzero coefficients (each gets its correction bit) and `run` zero ones.
+        for (; k <= se; k++) {
+          const i = base + ZIGZAG[k]!;
+          if (coefs[i] !== 0) refine(i);
+          else if (--run < 0) break;
+        }
+        if (value) {
+          if (k > se) return false;
+          coefs[base + ZIGZAG[k]!] = value;
+        }
+      }
+    }
+    if (eobrun > 0) {
+      for (; k <= se; k++) {
+        const i = base + ZIGZAG[k]!;
+        if (coefs[i] !== 0) refine(i);
+      }
+      eobrun--;
+    }
+    return true;
+  };
+  const decode = ah === 0 ? first : refinement;
+  return {
+    block: (index: number) => decode(index * 64),
+    restart: () => { eobrun = 0; },
+  };
+}
+
+/** The sub-block means of progressive components that kept their coefficients, into their planes. */
+function finishProgressive(f: Frame): void {
+  const zs = new Int32Array(64), vals = new Float64Array(64), means = new Float64Array(64);
+  for (const c of f.comps) {
+    if (!c.coefs) continue;
+    const q = c.quant ?? new Int32Array(64).fill(1);
+    for (let by = 0; by < c.rows; by++) {
+      for (let bx = 0; bx < c.stride; bx++) {
+        const index = by * c.stride + bx, base = index * 64;
+        zs[0] = 0;
+        vals[0] = c.dc[index]! * q[0]!;
+        let count = 1;
+        for (let z = 1; z < 64; z++) {
+          const v = c.coefs[base + z]!;
+          if (v !== 0) { zs[count] = z; vals[count++] = v * q[z]!; }
+        }
+        writeMeans(c, bx, by, zs, vals, count, means);
+      }
+    }
+  }
 }
 
 /** Reads past one block's AC coefficients. false = corrupt data. */

@@ -19,12 +19,12 @@ export const CLIENT_PROBLEM_TYPES = new Set(Object.entries(PROBLEM_TYPES).filter
 
 export interface Corpus { [name: string]: Uint8Array }
 
-/** A handful of real JPEGs (colour and grayscale) plus PNG (RGB, gray) and WebP (lossless, lossy) variants. */
+/** A handful of real JPEGs (colour and grayscale), a progressive one, plus PNG (RGB, gray) and WebP (lossless, lossy) variants. */
 export function seedCorpus(): Corpus {
   const jpegs = readdirSync(PHOTOS).filter((f) => /\.jpe?g$/i.test(f)).sort();
   const pick = [jpegs[0]!, jpegs[Math.floor(jpegs.length / 3)]!, jpegs[Math.floor((2 * jpegs.length) / 3)]!, jpegs[jpegs.length - 1]!];
   const d = derivedImages(jpegs[0]);
-  const c: Corpus = { png: d.png, webp: d.webp, lossyWebp: d.lossyWebp, gray: d.gray, rgba: d.rgba, orient6: d.orient6 };
+  const c: Corpus = { png: d.png, webp: d.webp, lossyWebp: d.lossyWebp, gray: d.gray, rgba: d.rgba, orient6: d.orient6, progressive: d.progressive };
   for (const f of pick) c[f] = photo(f);
   return c;
 }

@@ -16,7 +16,7 @@ export function derivedImages(source = 'n01440764_tench.JPEG') {
   return {
     png: read('photo.png'), webp: read('photo.webp'), lossyWebp: read('photo-lossy.webp'), orient6: read('orient6.jpg'),
     orient6Png: read('orient6.png'), orient6Webp: read('orient6.webp'),
-    upright: read('upright.jpg'), gray: read('gray.png'), rgba: read('rgba.png'),
+    upright: read('upright.jpg'), progressive: read('progressive.jpg'), gray: read('gray.png'), rgba: read('rgba.png'),
   };
 }
 
