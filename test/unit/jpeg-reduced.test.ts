@@ -56,9 +56,13 @@ describe('JPEG decoded at 1/8, 1/4 and 1/2 from its coefficients', () => {
           // and 1/2, and for 4:2:0 chroma, this takes exact means where libjpeg samples a reduced
           // IDCT (a level or two apart). libjpeg replicates 4:2:2 chroma at 1/8 and 1/4 where this
           // averages, so there the block means are the closer reference. Progressive files are held
-          // to the same bounds as baseline ones.
+          // to the same bounds, except 4:2:0 at 1/8, which replicates its chroma (no AC scans
+          // read): mean ~1, max ~70 at hard colour edges.
           const id = `${v.name} 1/${denom}`;
-          if (/422/.test(v.name)) {
+          if (/progressive-420/.test(v.name) && denom === 8) {
+            expect(toDraft.mean, id).toBeLessThanOrEqual(2);
+            expect(toDraft.max, id).toBeLessThanOrEqual(96);
+          } else if (/422/.test(v.name)) {
             expect(toDraft.mean, id).toBeLessThanOrEqual(1);
             expect(toBox.mean, id).toBeLessThanOrEqual(0.5);
           } else {
@@ -72,10 +76,10 @@ describe('JPEG decoded at 1/8, 1/4 and 1/2 from its coefficients', () => {
     });
   }
 
-  it('a progressive file decodes to exactly the pixels of the baseline file it was transcoded from, at every scale', () => {
+  it('a progressive file decodes to exactly the pixels of the baseline file it was transcoded from, at 1/4 and 1/2', () => {
     const all = variants(PHOTOS[0]!);
     const baseline = all.find((v) => v.name === '420')!, progressive = all.find((v) => v.name === 'restarts-progressive-420')!;
-    for (const denom of DENOMS) {
+    for (const denom of [4, 2] as const) {
       // jpegtran -progressive -restart 1: the same quantised coefficients, in ten or so scans.
       expect(decodeJpegReduced(progressive.jpeg, denom)!.data, `1/${denom}`).toEqual(decodeJpegReduced(baseline.jpeg, denom)!.data);
     }
@@ -86,11 +90,10 @@ describe('JPEG decoded at 1/8, 1/4 and 1/2 from its coefficients', () => {
     const base = join(dir, 'big.jpg');
     writeFileSync(base, bigImage(join(SHARED_DIR, 'images', PHOTOS[0]), 5000, 4000, 'JPEG'));
     const prog = new Uint8Array(execFileSync('jpegtran', ['-progressive', base], { maxBuffer: 64 << 20 }));
-    // 20 MP 4:2:0: 60 MB of coefficients below 1/8 (over the 48 MiB budget); at 1/8 only the
-    // chroma keeps its coefficients (20 MB).
+    // 20 MP 4:2:0: 60 MB of coefficients below 1/8 (over the 48 MiB budget); 1/8 needs none.
     expect(decodeJpegReduced(prog, 4)).toBeNull();
     const eighth = decodeJpegReduced(prog, 8)!;
-    expect(eighth.data).toEqual(decodeJpegReduced(new Uint8Array(readFileSync(base)), 8)!.data);
+    expect([eighth.width, eighth.height]).toEqual([625, 500]);
   });
 
   it('truncated data decodes what is there and leaves the rest mid-grey, quickly', () => {
