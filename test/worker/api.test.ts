@@ -5,6 +5,10 @@ import { derivedImages, expectProblem, photo } from '../support/images';
 import { startWorker, type TestWorker } from '../support/worker';
 // @ts-ignore
 import { parseServerTiming } from '../../scripts/lib/server-timing.mjs';
+// @ts-ignore
+import { bigImage } from '../../scripts/lib/big-image.mjs';
+// @ts-ignore
+import { SHARED_DIR } from '../../scripts/lib/local-models.mjs';
 
 const MODEL = 'squeezenet1.1-imagenet';
 let w: TestWorker;
@@ -233,6 +237,24 @@ describe('limits', () => {
       for (const [bytes, type] of [[TENCH, 'image/jpeg'], [imgs.png, 'image/png']] as const) expect((await post2(bytes, type)).status, type).toBe(200);
     } finally {
       await w2.dispose();
+    }
+  });
+  it('a large progressive JPEG is decoded reduced (1/4 here), not in full', async () => {
+    // SqueezeNet resizes to 256 px: 2400x1800 at 1/8 (300x225) is too small, 1/4 (600x450) is
+    // not. With a 1 MP full-decode budget only a reduced decode can answer.
+    const w3 = await startWorker({ models: [MODEL], vars: { DEFAULT_MODEL: MODEL, MAX_FULL_DECODE_PIXELS: '1000000' } });
+    try {
+      const post3 = (body: Uint8Array) => w3.fetch('/v1/classify?top_k=1', { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } });
+      const photo = `${SHARED_DIR}/images/n01440764_tench.JPEG`;
+      const progressive = await post3(bigImage(photo, 2400, 1800, 'JPEG', 1, { progressive: true }));
+      expect(progressive.status).toBe(200);
+      const baseline = (await (await post3(bigImage(photo, 2400, 1800, 'JPEG'))).json()) as Classified;
+      const ours = (await progressive.json()) as Classified;
+      // The same pixels encoded two ways (PIL, q90): the same answer.
+      expect(ours.results[0]!.predictions[0]!.label).toBe(baseline.results[0]!.predictions[0]!.label);
+      expect(Math.abs(ours.results[0]!.predictions[0]!.score - baseline.results[0]!.predictions[0]!.score)).toBeLessThan(0.02);
+    } finally {
+      await w3.dispose();
     }
   });
   it('too-many-images', async () => {
