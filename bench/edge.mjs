@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --model ID] [--n 40]
+// npm run bench [-- --model ID] [--n 40] [--image path] [--skip-large]
 // The edge path in workerd, one process, same model and image for every row:
 // raw session.run, decode+preprocess, end-to-end POST /v1/classify, cold start, memory.
 import { readFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ function splitRow(stages) {
   return SPLIT.map((k) => fmt(parts[k], 2));
 }
 
-const { values: a } = parseArgs({ options: { model: { type: 'string', multiple: true }, n: { type: 'string', default: '40' }, image: { type: 'string' } } });
+const { values: a } = parseArgs({ options: { model: { type: 'string', multiple: true }, n: { type: 'string', default: '40' }, image: { type: 'string' }, 'skip-large': { type: 'boolean', default: false } } });
 const n = Number(a.n);
 const imagePath = a.image ?? join(SHARED_DIR, 'images', 'n01440764_tench.JPEG');
 const jpeg = new Uint8Array(readFileSync(imagePath));
@@ -56,6 +56,10 @@ for (const id of ids) {
     // reach its steady speed (ConvMixer: 11 ms -> 5 ms), so warm up before measuring.
     const { ort_memory_bytes: ortBytes, ms: firstRuns } = await post(`/__bench/run?model=${id}&n=60`, '');
     const { ms: raw } = await post(`/__bench/run?model=${id}&n=${n}`, '');
+    // The same runs after a decode of the JPEG, and after 5 ms idle: what a request's own steps
+    // do to the run that follows them (caches, clock), compared as means with the split below.
+    const { ms: afterDecode } = await post(`/__bench/run?model=${id}&n=${n}&between=decode`, jpeg);
+    const { ms: afterIdle } = await post(`/__bench/run?model=${id}&n=${n}&between=idle`, '');
     const prep = (await post(`/__bench/preprocess?model=${id}&n=${Math.min(n, 20)}`, jpeg)).ms;
     const cold = [];
     for (let i = 0; i < 5; i++) cold.push((await post(`/__bench/cold?model=${id}`, '')).ms);
@@ -68,7 +72,7 @@ for (const id of ids) {
       e2e.push(performance.now() - t);
       stages.push({ client: e2e.at(-1), ...parseServerTiming(lastTiming) });
     }
-    splits.push([id, ...splitRow(stages)]);
+    splits.push([id, ...splitRow(stages), fmt(mean(raw), 2), fmt(mean(afterDecode), 2), fmt(mean(afterIdle), 2)]);
     // The local HTTP floor (Node client -> Miniflare's entry worker -> workerd -> the Worker's
     // middleware): what any request pays here before the route does anything.
     const floor = [];
@@ -109,7 +113,7 @@ for (const id of ids) {
 
 // Large images through the reduced decoders (src/images/jpeg-reduced.ts, png.ts) against the full
 // decode, each in a fresh workerd: a phone photo, and a 36 MP PNG that compresses to ~0.1 MB.
-const largeImages = [
+const largeImages = a['skip-large'] ? [] : [
   ['JPEG 4032x3024 (phone photo, q90)', 'image/jpeg', bigImage(imagePath, 4032, 3024, 'JPEG'), 'reduced from the DCT coefficients (1/8 here)'],
   ['PNG 6000x6000 (the photo, 16x16 tiles)', 'image/png', bigImage(imagePath, 6000, 6000, 'PNG', 16), 'box-reduced while it inflates'],
 ];
@@ -148,9 +152,11 @@ console.log(`\nEdge path in workerd (onnxruntime-web WASM, 1 thread, SIMD), imag
 console.log(table(['model', 'first 10 runs p50', 'raw run p50', 'raw p95', 'decode+prep p50', 'e2e p50', 'e2e p95', 'e2e/raw', 'healthz p50', 'cold start', 'ORT heap MiB', 'workerd RSS idle MiB', 'workerd peak MiB'], rows));
 console.log('\nfirst 10 runs: session.run right after the session was created (before V8 tiers the WASM up); raw: session.run inside the isolate after 60 warm-up runs; e2e: POST /v1/classify measured by the client over Miniflare (includes HTTP, decode, preprocess, postprocess);');
 console.log(`\nWhere the e2e time goes (means of the same ${n} POST /v1/classify; the Worker's stages from its Server-Timing header), ms\n`);
-console.log(table(['model', ...SPLIT, 'sink: client', 'sink: outside the Worker', 'sink: raw socket', 'e2e: raw socket'], splits));
-console.log('\noutside the Worker: client - app (Node fetch, Miniflare\'s entry worker, workerd\'s HTTP); rest of the Worker: app - auth - limit - pipeline (body read and parse, top-k, JSON, the log line);');
+console.log(table(['model', ...SPLIT, 'raw run', 'raw run after a decode', 'raw run after 5 ms idle', 'sink: client', 'sink: outside the Worker', 'sink: raw socket', 'e2e: raw socket'], splits));
+console.log('\noutside the Worker: client - app (Node fetch, Miniflare\'s entry worker, workerd\'s HTTP); rest of the Worker: app - auth - limit - pipeline (body read and parse, top-k, JSON, the log line); raw run: the back-to-back loop\'s mean, then with a decode of the same JPEG or a 5 ms idle timer before each run;');
 console.log('sink: the same JPEG POSTed to a bench route that only reads the body (the local floor of an upload through the same middleware); raw socket: the sink and the e2e POST from one keep-alive socket, the request in one write (no Node fetch, no Miniflare dispatch).');
-console.log(`\nLarge images (${largeModel}; a fresh workerd per row; decode and e2e: p50 of 5 after 2 warm-up runs), ms / MiB\n`);
-console.log(table(['image', 'bytes', 'decoding', 'decode p50', 'e2e p50', 'workerd peak MiB after a 500x375 JPEG', 'after one of these', 'the image\'s peak'], largeRows));
+if (largeRows.length) {
+  console.log(`\nLarge images (${largeModel}; a fresh workerd per row; decode and e2e: p50 of 5 after 2 warm-up runs), ms / MiB\n`);
+  console.log(table(['image', 'bytes', 'decoding', 'decode p50', 'e2e p50', 'workerd peak MiB after a 500x375 JPEG', 'after one of these', 'the image\'s peak'], largeRows));
+}
 console.log('cold start: R2 read + sha256 verify + session create inside the isolate; memory: VmRSS/VmHWM of the workerd process (whole runtime, not one isolate).');

@@ -28,15 +28,21 @@ export function registerBench(app: OpenAPIHono<AppEnv>) {
     return c.json({ ms: performance.now() - t });
   });
 
-  // Raw session.run on a zero tensor, n times.
+  // Raw session.run on a zero tensor, n times. `between`: untimed work before each run, to see
+  // what a request's own steps do to the run after them: `decode` (decode + preprocess the posted
+  // image) or `idle` (a 5 ms timer, as while a request body arrives).
   app.post('/__bench/run', async (c) => {
     const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
     const n = Number(c.req.query('n') ?? 20);
+    const between = c.req.query('between');
+    const bytes = between === 'decode' ? new Uint8Array(await c.req.arrayBuffer()) : null;
     const backend = new OrtWasmBackend(c.env.MODELS);
     const input = { data: new Float32Array(3 * m.preprocess.size ** 2), batch: 1 };
     await backend.run(m, input, { wantEmbedding: false });
     const ms: number[] = [];
     for (let i = 0; i < n; i++) {
+      if (bytes) writeNormalized(resizedRgb(await decodeImage(bytes, { maxPixels: 1e8 }), m.preprocess), m.preprocess, m.input.layout, new Float32Array(input.data.length), 0);
+      if (between === 'idle') await new Promise((resolve) => setTimeout(resolve, 5));
       const t = performance.now();
       await backend.run(m, input, { wantEmbedding: false });
       ms.push(performance.now() - t);
