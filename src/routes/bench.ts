@@ -50,21 +50,26 @@ export function registerBench(app: OpenAPIHono<AppEnv>) {
     return c.json({ ms, ort_memory_bytes: ortMemoryBytes() });
   });
 
-  // Decode + preprocess of the posted image, n times.
+  // Decode + preprocess of the posted image, n times; in full, or with `reduce_to`=N decoded at
+  // the smallest reduction that still leaves N pixels on the short side (as for a model resizing to N).
   app.post('/__bench/preprocess', async (c) => {
     const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
     const n = Number(c.req.query('n') ?? 20);
+    const reduceTo = Number(c.req.query('reduce_to') ?? 0);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const out = new Float32Array(3 * m.preprocess.size ** 2);
+    const limits = { maxPixels: 1e8, ...(reduceTo > 0 ? { reduce: { abovePixels: 1, minShortSide: reduceTo } } : {}) };
     const ms: number[] = [];
+    let decoded = { width: 0, height: 0 };
     // Two untimed rounds first, so that the JIT has compiled the resampler (as in steady serving).
     for (let i = -2; i < n; i++) {
       const t = performance.now();
-      const img = await decodeImage(bytes, { maxPixels: 1e8 });
+      const img = await decodeImage(bytes, limits);
       writeNormalized(resizedRgb(img, m.preprocess), m.preprocess, m.input.layout, out, 0);
       if (i >= 0) ms.push(performance.now() - t);
+      decoded = { width: img.width, height: img.height };
     }
-    return c.json({ ms, codec_memory_bytes: await codecMemoryBytes() });
+    return c.json({ ms, decoded, codec_memory_bytes: await codecMemoryBytes() });
   });
 
   // The image decoders' WebAssembly memory now, without decoding anything (0: not instantiated).
