@@ -16,18 +16,23 @@ const ALLOW_HEADERS = ['authorization', 'content-type', 'idempotency-key'];
 /** Headers a page may read: the request id for support, timings, and the rate-limit state. */
 const EXPOSE_HEADERS = ['x-request-id', 'server-timing', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'idempotent-replayed', 'location'];
 
+const corsFor = (allowed: string[]) => cors({
+  origin: allowed.includes('*') ? '*' : allowed,
+  allowMethods: ['GET', 'HEAD', 'POST'],
+  allowHeaders: ALLOW_HEADERS,
+  exposeHeaders: EXPOSE_HEADERS,
+  maxAge: 600,
+});
+
 export function corsPolicy(): MiddlewareHandler<AppEnv> {
+  let built: { key: string; handler: MiddlewareHandler } | null = null; // per isolate: env is fixed
   return async (c, next) => {
     const allowed = configFrom(c.env).corsAllowOrigins;
     // An OPTIONS that is not a preflight is an ordinary request (a key, then 404/405).
     const notPreflight = c.req.method === 'OPTIONS' && !c.req.header('access-control-request-method');
     if (allowed.length === 0 || notPreflight) return next();
-    return cors({
-      origin: allowed.includes('*') ? '*' : allowed,
-      allowMethods: ['GET', 'HEAD', 'POST'],
-      allowHeaders: ALLOW_HEADERS,
-      exposeHeaders: EXPOSE_HEADERS,
-      maxAge: 600,
-    })(c, next);
+    const key = allowed.join(',');
+    if (built?.key !== key) built = { key, handler: corsFor(allowed) };
+    return built.handler(c, next);
   };
 }
