@@ -54,7 +54,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits): Prom
     return applyOrientation(own, header.orientation);
   }
   // The WASM codecs decode at full size: WebP, a JPEG not reducible here, or one the reduced
-  // decoder declined (arithmetic coding, CMYK, progressive below 1/8).
+  // decoder declined (arithmetic coding, CMYK, a progressive file over its coefficient budget).
   checkFullSize(header, maxFull);
   let decoded;
   try {

@@ -70,6 +70,8 @@ const MAX_SCANS = 100;
  * pixel, against about 8 for a full decode), the same 16 MP as MAX_FULL_DECODE_PIXELS' default.
  */
 const MAX_COEF_BYTES = 48 * 2 ** 20;
+/** The quantiser of a component whose table never arrived (read-only). */
+const UNIT_QUANT = new Int32Array(64).fill(1);
 
 /** Huffman table as a 16-bit lookup: entry = (code length << 8) | symbol, 0 = no such code. */
 function buildHuffman(counts: Uint8Array, symbols: Uint8Array): Uint16Array {
@@ -333,7 +335,7 @@ function decodeScan(d: Uint8Array, seg: number, end: number, f: Frame, quant: Ar
   const p = seg + 1 + 2 * ns;
   const ss = d[p]!, se = d[p + 1]!, ah = d[p + 2]! >> 4, al = d[p + 2]! & 15;
   // Quantisers are latched when a component is first scanned, as libjpeg does.
-  for (const { c } of scomps) c.quant ??= quant[c.tq] ?? new Int32Array(64).fill(1);
+  for (const { c } of scomps) c.quant ??= quant[c.tq] ?? UNIT_QUANT;
   const acScan = f.progressive && ss > 0;
   if (acScan) {
     if (ns !== 1 || se < ss || se > 63) throw new JpegReduceError('a bad progressive AC scan');
@@ -510,7 +512,7 @@ function finishProgressive(f: Frame): void {
   const zs = new Int32Array(64), vals = new Float64Array(64), means = new Float64Array(64);
   for (const c of f.comps) {
     if (!c.coefs) continue;
-    const q = c.quant ?? new Int32Array(64).fill(1);
+    const q = c.quant ?? UNIT_QUANT;
     const needed = contributing(c.nx, c.ny);
     for (let by = 0; by < c.rows; by++) {
       for (let bx = 0; bx < c.stride; bx++) {

@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { PROBLEM_TYPES } from '../../src/errors';
+import { crc32 } from '../../src/images/crc32';
 import { PHOTOS, derivedImages, photo } from '../support/images';
 
 /** FUZZ_RUNS: a multiplier (default 1) on every case count; FUZZ_SEED replays a run. */
@@ -31,11 +32,6 @@ export function seedCorpus(): Corpus {
 
 // ---- hand-made liars ----
 
-export function crc32(b: Uint8Array): number {
-  let c = ~0;
-  for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1)); }
-  return ~c >>> 0;
-}
 /** A PNG chunk with a correct CRC, so a lie in it reaches the decoder instead of the CRC check. */
 export function chunk(type: string, data: Uint8Array, length = data.length): Buffer {
   const len = Buffer.alloc(4); len.writeUInt32BE(length >>> 0);
