@@ -31,6 +31,22 @@ function assetsOption(o, workerOptions) {
   };
 }
 
+/**
+ * Runs idempotent writes through Miniflare's binding proxy, again if its synchronous fetcher
+ * trips its own `message.id === id` assertion: under load its worker thread's reply can miss the
+ * wait it answers (seen once in CI, seeding keys; a late reply is drained by the next call, so
+ * three tries suffice). Any other error, or a third assertion, is thrown.
+ */
+async function throughProxy(write) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      if (e?.code !== 'ERR_ASSERTION' || attempt === 3) throw e;
+    }
+  }
+}
+
 export async function startWorker(o = {}) {
   const dist = join(ROOT, 'dist');
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, 'wrangler.toml'));
@@ -62,10 +78,10 @@ export async function startWorker(o = {}) {
   const bucket = await mf.getR2Bucket('MODELS');
   // o.modelDirs: extra folders laid out like models/ (e.g. a test's temporary manifests).
   const models = discoverModels([...MODEL_DIRS, ...(o.modelDirs ?? [])]).filter((m) => !o.models || o.models.includes(m.manifest.id));
-  await publishToBucket(bucket, models);
+  await throughProxy(() => publishToBucket(bucket, models));
   // The dev key (all scopes; a bucket large enough that no suite meets it) plus o.keys.
   const keys = await mf.getKVNamespace('API_KEYS');
-  await seedKeys(keys, [{ key: DEV_API_KEY, id: DEV_KEY_ID, scopes: SCOPES, rate_limit: { per_minute: 1e6, burst: 1e5 } }, ...(o.keys ?? [])]);
+  await throughProxy(() => seedKeys(keys, [{ key: DEV_API_KEY, id: DEV_KEY_ID, scopes: SCOPES, rate_limit: { per_minute: 1e6, burst: 1e5 } }, ...(o.keys ?? [])]));
   return {
     mf,
     bucket,
