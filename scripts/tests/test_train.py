@@ -10,7 +10,7 @@ from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
 from scripts.train.recipes import RECIPES
 from scripts.train.release import next_version, ort_web_logits
-from scripts.train.train import cutmix, mixed_loss
+from scripts.train.train import cutmix, distilled_loss, load_teacher, mixed_loss, normalize
 from scripts.zoo.export import export_onnx
 from scripts.zoo.registry import create_model
 
@@ -42,6 +42,43 @@ def test_cutmix_pastes_one_box_and_weights_labels_by_its_area():
     blended = mixed_loss(logits, y, y.flip(0), 0.25)
     parts = [float(torch.nn.functional.cross_entropy(logits, t, label_smoothing=0.1)) for t in (y, y.flip(0))]
     assert float(blended) == pytest.approx(0.25 * parts[0] + 0.75 * parts[1], rel=1e-6)
+
+
+def test_distillation_targets_the_teachers_top1_beside_the_labels():
+    logits, teacher = torch.randn(8, 10), torch.randn(8, 10)
+    y = torch.arange(8)
+    label_loss = mixed_loss(logits, y, y, 1.0)
+    ce = lambda t: float(torch.nn.functional.cross_entropy(logits, t, label_smoothing=0.1))
+    assert float(distilled_loss(logits, label_loss, teacher, 0.5)) == pytest.approx(0.5 * ce(y) + 0.5 * ce(teacher.argmax(1)), rel=1e-6)
+    assert float(distilled_loss(logits, label_loss, teacher, 0.0)) == pytest.approx(ce(y), rel=1e-6)
+
+
+def parity_images(model_id: str):
+    """The hold-out JPEGs of a shipped model's parity fixtures, [N,32,32,3] uint8, and its released logits."""
+    import io
+    import json
+    import tarfile
+
+    from PIL import Image
+
+    from scripts.train.data import TAR
+    from scripts.train.release import MODELS
+
+    if not os.path.exists(TAR):
+        pytest.skip("needs ../shared/datasets/cifar10-train.tar")
+    with open(os.path.join(MODELS, model_id, "parity.json")) as f:
+        parity = json.load(f)
+    with tarfile.open(TAR) as tf:
+        x = np.stack([np.asarray(Image.open(io.BytesIO(tf.extractfile(n).read())).convert("RGB")) for n in parity["tar_member"]])
+    return x, np.array(parity["logits"])
+
+
+@pytest.mark.parametrize("teacher_id", sorted({r["teacher"] for r in RECIPES.values() if r.get("teacher")}))
+def test_a_recipes_teacher_is_its_shipped_release(teacher_id):
+    x, released = parity_images(teacher_id)
+    logits, name = load_teacher(teacher_id, torch.device("cpu"))
+    assert name.startswith(teacher_id + " ")
+    assert np.abs(logits(normalize(torch.from_numpy(x))).numpy() - released).max() < 1e-4
 
 
 def test_new_weights_bump_the_minor_version_and_the_same_weights_keep_it():
@@ -95,28 +132,15 @@ def test_restore_rebuilds_every_shipped_family_exactly(model_id):
     constants, Swin's position tables folded into attention biases) -> a strict state_dict whose
     PyTorch logits on the parity fixtures' hold-out JPEGs are the released ones (what train --resume
     starts from)."""
-    import io
-    import json
-    import tarfile
-
-    from PIL import Image
-
-    from scripts.train.data import TAR
     from scripts.train.restore import state_dict_from_onnx
     from scripts.train.release import MODELS
-    from scripts.train.train import normalize
 
-    if not os.path.exists(TAR):
-        pytest.skip("needs ../shared/datasets/cifar10-train.tar")
+    x, released = parity_images(model_id)
     model = create_model(RECIPES[model_id]["model"]).eval()
     model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, model_id, "model.onnx"), model), strict=True)
-    with open(os.path.join(MODELS, model_id, "parity.json")) as f:
-        parity = json.load(f)
-    with tarfile.open(TAR) as tf:
-        x = np.stack([np.asarray(Image.open(io.BytesIO(tf.extractfile(n).read())).convert("RGB")) for n in parity["tar_member"]])
     with torch.no_grad():
         logits = model(normalize(torch.from_numpy(x))).numpy()
-    assert np.abs(logits - np.array(parity["logits"])).max() < 1e-4
+    assert np.abs(logits - released).max() < 1e-4
 
 
 def test_restore_refuses_a_graph_missing_a_weight(tmp_path):

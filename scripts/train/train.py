@@ -32,8 +32,9 @@ OUT_ROOT = os.path.join(cifar.REPO, ".cache", "train")
 AUGMENTATION = "random crop 32 from 4px reflect padding, horizontal flip; label smoothing 0.1"
 
 
-def augmentation(cutmix: float) -> str:
-    return AUGMENTATION + (f"; CutMix (alpha 1) on {cutmix:.0%} of batches" if cutmix else "")
+def augmentation(cutmix: float, teacher: str | None = None, weight: float = 0.0) -> str:
+    return (AUGMENTATION + (f"; CutMix (alpha 1) on {cutmix:.0%} of batches" if cutmix else "")
+            + (f"; hard-label distillation from {teacher} (weight {weight})" if teacher else ""))
 
 
 def normalize(x_u8: torch.Tensor) -> torch.Tensor:
@@ -84,6 +85,32 @@ def mixed_loss(logits: torch.Tensor, y: torch.Tensor, y_other: torch.Tensor, lam
     return lam * loss + (1 - lam) * F.cross_entropy(logits, y_other, label_smoothing=0.1)
 
 
+def load_teacher(teacher_id: str, device):
+    """The shipped fp32 weights of another model (its committed ONNX), frozen, for distillation.
+
+    From the ONNX rather than a training checkpoint so that any clone distils from the same teacher.
+    """
+    from .restore import state_dict_from_onnx  # restore imports this module
+    from .release import MODELS
+    with open(os.path.join(MODELS, teacher_id, "manifest.json")) as f:
+        manifest = json.load(f)
+    model = create_model(RECIPES[teacher_id]["model"])
+    model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, teacher_id, "model.onnx"), model), strict=True)
+    fmt = torch.channels_last if RECIPES[teacher_id].get("channels_last") else torch.contiguous_format
+    model = model.to(device).to(memory_format=fmt).eval().requires_grad_(False)
+
+    @torch.inference_mode()
+    def logits(x: torch.Tensor) -> torch.Tensor:
+        return model(x.contiguous(memory_format=fmt))
+    return logits, f"{teacher_id} {manifest['version']}"
+
+
+def distilled_loss(logits: torch.Tensor, label_loss: torch.Tensor, teacher_logits: torch.Tensor, weight: float) -> torch.Tensor:
+    """DeiT's hard-label distillation: the teacher's top-1 on the very (cropped, flipped, CutMix'd)
+    images the student sees is a second target beside the true labels."""
+    return (1 - weight) * label_loss + weight * F.cross_entropy(logits, teacher_logits.argmax(1), label_smoothing=0.1)
+
+
 @torch.no_grad()
 def evaluate(model, x_u8: np.ndarray, y: np.ndarray, device, batch: int = 500) -> dict:
     model.eval()
@@ -132,6 +159,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "pos_embed" not in n and "token" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": r["wd"]}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=r["lr"])
+    teacher, teacher_name = load_teacher(r["teacher"], device) if r.get("teacher") else (None, None)
     x_train = torch.from_numpy(d["x_train"]).to(device)
     y_train = torch.from_numpy(d["y_train"]).to(device)
     n, bs = len(x_train), r["batch"]
@@ -159,6 +187,8 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
                 xb, yb, y_other, lam = cutmix(xb, yb, gen)
             logits = model(xb)
             loss = mixed_loss(logits, yb, y_other, lam)
+            if teacher is not None:
+                loss = distilled_loss(logits, loss, teacher(xb).clone(), r["distill"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -184,7 +214,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
         "metrics": {"dataset": "cifar10-holdout-5000", **final, "measured_by": "PyTorch eager (scripts/train/train.py)"},
         "training": {"epochs": round(step / steps_per_epoch, 2), "steps": step, "batch": bs, "optimizer": "AdamW",
                      "lr": r["lr"], "weight_decay": r["wd"], "schedule": "warm-up 3% + cosine (time-bounded)",
-                     "augmentation": augmentation(r.get("cutmix", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
+                     "augmentation": augmentation(r.get("cutmix", 0.0), teacher_name, r.get("distill", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
                      "torch": torch.__version__, "seed": seed, "train_images": int(n),
                      "command": f"/usr/bin/python3 -m scripts.train.train --id {model_id} --budget-min {budget_min}"
                                 + (" --resume" if resume else "") + (f" --lr {lr}" if lr else "")},
