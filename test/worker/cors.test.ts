@@ -39,6 +39,8 @@ describe('CORS_ALLOW_ORIGINS="*" (wrangler.toml default)', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     const exposed = res.headers.get('access-control-expose-headers')!.split(',');
     for (const h of ['x-request-id', 'server-timing', 'retry-after', 'ratelimit-remaining']) expect(exposed).toContain(h);
+    expect(res.headers.get('server-timing')).toContain('infer');
+    expect(res.headers.get('timing-allow-origin')).toBe('*'); // for the Resource Timing API
   });
   it('problems carry them too, so a page can read why it was refused', async () => {
     const noKey = await classify(w, APP, TENCH, false);
@@ -57,10 +59,12 @@ describe('an allowlist, and CORS off', () => {
       const ok = await classify(w, APP);
       expect(ok.headers.get('access-control-allow-origin')).toBe(APP);
       expect(ok.headers.get('vary')).toContain('Origin');
+      expect(ok.headers.get('timing-allow-origin')).toBe(APP);
       expect((await preflight(w, 'https://other.example')).headers.get('access-control-allow-origin')).toBe('https://other.example');
       const evil = await classify(w, 'https://evil.example');
       expect(evil.status).toBe(200); // the browser, not the server, withholds the answer from that page
       expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+      expect(evil.headers.get('timing-allow-origin')).toBeNull();
       expect((await preflight(w, 'https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
     } finally {
       await w.dispose();
