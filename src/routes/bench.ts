@@ -9,6 +9,17 @@ import { getManifest } from '../models/registry';
 import { resizedRgb, writeNormalized } from '../preprocess/tensor';
 import { codecMemoryBytes } from '../images/codecs';
 
+/** A whole number in [min, max] from the query, or the default; anything else is refused, so a
+ * typo cannot start a run of a billion iterations. */
+function intQuery(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ApiError('invalid-request', `${name} must be a whole number from ${min} to ${max}.`);
+  return n;
+}
+
+const BETWEEN = ['decode', 'idle'] as const;
+
 /**
  * Measurement hooks for `npm run bench`, mounted only when BENCH_ROUTES=true (never in
  * wrangler.toml). They time work inside the isolate that cannot be isolated from outside.
@@ -33,8 +44,9 @@ export function registerBench(app: OpenAPIHono<AppEnv>) {
   // image) or `idle` (a 5 ms timer, as while a request body arrives).
   app.post('/__bench/run', async (c) => {
     const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
-    const n = Number(c.req.query('n') ?? 20);
+    const n = intQuery(c.req.query('n'), 'n', 20, 1, 1000);
     const between = c.req.query('between');
+    if (between !== undefined && !(BETWEEN as readonly string[]).includes(between)) throw new ApiError('invalid-request', `between must be one of ${BETWEEN.join(', ')}.`);
     const bytes = between === 'decode' ? new Uint8Array(await c.req.arrayBuffer()) : null;
     const backend = new OrtWasmBackend(c.env.MODELS);
     const input = { data: new Float32Array(3 * m.preprocess.size ** 2), batch: 1 };
@@ -54,8 +66,8 @@ export function registerBench(app: OpenAPIHono<AppEnv>) {
   // the smallest reduction that still leaves N pixels on the short side (as for a model resizing to N).
   app.post('/__bench/preprocess', async (c) => {
     const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
-    const n = Number(c.req.query('n') ?? 20);
-    const reduceTo = Number(c.req.query('reduce_to') ?? 0);
+    const n = intQuery(c.req.query('n'), 'n', 20, 1, 1000);
+    const reduceTo = intQuery(c.req.query('reduce_to'), 'reduce_to', 0, 0, 65535);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const out = new Float32Array(3 * m.preprocess.size ** 2);
     const limits = { maxPixels: 1e8, ...(reduceTo > 0 ? { reduce: { abovePixels: 1, minShortSide: reduceTo } } : {}) };
