@@ -188,6 +188,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
             logits = model(xb)
             loss = mixed_loss(logits, yb, y_other, lam)
             if teacher is not None:
+                # clone: an inference-mode tensor may not be saved for backward (cross-entropy keeps its target)
                 loss = distilled_loss(logits, loss, teacher(xb).clone(), r["distill"])
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -18,8 +18,6 @@ function intQuery(value: string | undefined, name: string, fallback: number, min
   return n;
 }
 
-const BETWEEN = ['decode', 'idle'] as const;
-
 /**
  * Measurement hooks for `npm run bench`, mounted only when BENCH_ROUTES=true (never in
  * wrangler.toml). They time work inside the isolate that cannot be isolated from outside.
@@ -43,10 +41,10 @@ export function registerBench(app: OpenAPIHono<AppEnv>) {
   // what a request's own steps do to the run after them: `decode` (decode + preprocess the posted
   // image) or `idle` (a 5 ms timer, as while a request body arrives).
   app.post('/__bench/run', async (c) => {
-    const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
     const n = intQuery(c.req.query('n'), 'n', 20, 1, 1000);
     const between = c.req.query('between');
-    if (between !== undefined && !(BETWEEN as readonly string[]).includes(between)) throw new ApiError('invalid-request', `between must be one of ${BETWEEN.join(', ')}.`);
+    if (between !== undefined && between !== 'decode' && between !== 'idle') throw new ApiError('invalid-request', 'between must be decode or idle.');
+    const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
     const bytes = between === 'decode' ? new Uint8Array(await c.req.arrayBuffer()) : null;
     const backend = new OrtWasmBackend(c.env.MODELS);
     const input = { data: new Float32Array(3 * m.preprocess.size ** 2), batch: 1 };
@@ -65,9 +63,9 @@ export function registerBench(app: OpenAPIHono<AppEnv>) {
   // Decode + preprocess of the posted image, n times; in full, or with `reduce_to`=N decoded at
   // the smallest reduction that still leaves N pixels on the short side (as for a model resizing to N).
   app.post('/__bench/preprocess', async (c) => {
-    const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
     const n = intQuery(c.req.query('n'), 'n', 20, 1, 1000);
     const reduceTo = intQuery(c.req.query('reduce_to'), 'reduce_to', 0, 0, 65535);
+    const m = await getManifest(c.env.MODELS, c.req.query('model') ?? configFrom(c.env).defaultModel);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const out = new Float32Array(3 * m.preprocess.size ** 2);
     const limits = { maxPixels: 1e8, ...(reduceTo > 0 ? { reduce: { abovePixels: 1, minShortSide: reduceTo } } : {}) };
