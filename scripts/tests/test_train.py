@@ -10,6 +10,7 @@ from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
 from scripts.train.recipes import RECIPES
 from scripts.train.release import next_version, ort_web_logits
+from scripts.train.soup import average
 from scripts.train.train import cutmix, distilled_loss, load_teacher, mixed_loss, normalize
 from scripts.zoo.export import export_onnx
 from scripts.zoo.registry import create_model
@@ -156,3 +157,13 @@ def test_restore_refuses_a_graph_missing_a_weight(tmp_path):
     onnx.save(m, path)
     with pytest.raises(KeyError, match="no initializer"):
         state_dict_from_onnx(path, create_model("convmixer_cifar"))
+
+
+def test_a_soup_is_the_weighted_mean_of_two_runs_and_keeps_integer_buffers():
+    a = {"w": torch.tensor([0.0, 2.0]), "idx": torch.tensor([1, 2])}
+    b = {"w": torch.tensor([4.0, 6.0]), "idx": torch.tensor([7, 9])}
+    s = average(a, b)
+    assert torch.equal(s["w"], torch.tensor([2.0, 4.0])) and torch.equal(s["idx"], a["idx"])
+    assert torch.allclose(average(a, b, 0.25)["w"], torch.tensor([1.0, 3.0]))
+    with pytest.raises(ValueError):
+        average(a, {"w": b["w"]})
