@@ -167,3 +167,41 @@ def test_a_soup_is_the_weighted_mean_of_two_runs_and_keeps_integer_buffers():
     assert torch.allclose(average(a, b, 0.25)["w"], torch.tensor([1.0, 3.0]))
     with pytest.raises(ValueError):
         average(a, {"w": b["w"]})
+
+
+def test_soup_writes_the_averaged_checkpoint_and_a_record_that_says_how_it_was_made(tmp_path, monkeypatch):
+    import json
+
+    from scripts.train import soup as soup_mod
+
+    model_id = "convmixer-cifar10"
+    runs = {}
+    for seed, folder in ((1, tmp_path / model_id), (2, tmp_path / "other")):
+        torch.manual_seed(seed)
+        folder.mkdir()
+        runs[folder.name] = create_model(RECIPES[model_id]["model"]).state_dict()
+        torch.save(runs[folder.name], folder / "checkpoint.pth")
+        (folder / "record.json").write_text(json.dumps({"metrics": {"top1": 0.1, "measured_by": "PyTorch eager (scripts/train/train.py)"},
+                                                        "training": {"epochs": seed}}))
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, 24).astype(np.int64)
+    monkeypatch.setattr(soup_mod, "OUT_ROOT", str(tmp_path))
+    monkeypatch.setattr(soup_mod.cifar, "load", lambda: {"x_hold": x, "y_hold": y})
+
+    record = soup_mod.soup(model_id, str(tmp_path / "other"), 0.25)
+
+    written = torch.load(tmp_path / model_id / "checkpoint.pth")
+    mine, other = runs[model_id], runs["other"]
+    for k, v in written.items():
+        expected = 0.75 * mine[k].float() + 0.25 * other[k].float() if v.is_floating_point() else mine[k]
+        assert torch.allclose(v.float(), expected.float(), atol=1e-6), k
+    model = create_model(RECIPES[model_id]["model"])
+    model.load_state_dict(written)
+    with torch.no_grad():
+        top1 = float((model.eval()(normalize(torch.from_numpy(x))).argmax(1).numpy() == y).mean())
+    assert record["metrics"]["top1"] == pytest.approx(top1)
+    assert record["metrics"]["measured_by"] == "PyTorch eager (scripts/train/soup.py)"
+    assert record["training"]["epochs"] == 2  # the other run's (longer) history
+    assert record["training"]["soup"]["weight"] == 0.25 and "--weight 0.25" in record["training"]["soup"]["command"]
+    assert json.loads((tmp_path / model_id / "record.json").read_text()) == record

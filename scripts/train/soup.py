@@ -41,7 +41,7 @@ def soup(model_id: str, other: str, weight: float = 0.5) -> dict:
     # The longer history of the two (the other run is a restart of this one) plus the averaging step.
     with open(os.path.join(other, "record.json")) as f:
         record = json.load(f)
-    record["metrics"] = {**record["metrics"], **final}
+    record["metrics"] = {**record["metrics"], **final, "measured_by": "PyTorch eager (scripts/train/soup.py)"}
     record["training"]["soup"] = {"of": [f".cache/train/{model_id}", other], "weight": weight,
                                   "command": f"/usr/bin/python3 -m scripts.train.soup --id {model_id} --with {other}"
                                              + (f" --weight {weight}" if weight != 0.5 else "")}
