@@ -1,4 +1,5 @@
 """The training tooling's contracts: the hold-out split and the int8 weight quantizer."""
+import json
 import os
 import shutil
 
@@ -170,8 +171,6 @@ def test_a_soup_is_the_weighted_mean_of_two_runs_and_keeps_integer_buffers():
 
 
 def test_soup_writes_the_averaged_checkpoint_and_a_record_that_says_how_it_was_made(tmp_path, monkeypatch):
-    import json
-
     from scripts.train import soup as soup_mod
 
     model_id = "convmixer-cifar10"

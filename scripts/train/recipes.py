@@ -7,7 +7,7 @@ ConvMixer ended its second cycle at 96.7% on its training batches and 86.2% on t
 ``teacher`` names a shipped model whose top-1 on each augmented batch becomes a second target
 (weight ``distill``; DeiT's hard-label distillation): NesT plateaued at 84.1% over three restarts
 with CutMix alone, the ConvMixer default holds 87.7%. The teacher's forward costs a third more per
-epoch on 2 cores (MViTv2: 267 s with it, 200 s without), so a family far from its plateau
+epoch on 2 cores (MViTv2: 267 s with it, 195 s without), so a family far from its plateau
 (MViTv2 at 53% after 3 epochs) trains without one and gets the epochs instead.
 ``budget_min`` is wall-clock minutes on this project's 2-core CPU machines: the LR schedule follows
 elapsed time, so a run always completes its cosine decay within its budget. On a GPU the

@@ -36,8 +36,7 @@ def soup(model_id: str, other: str, weight: float = 0.5) -> dict:
     model = create_model(RECIPES[model_id]["model"])
     model.load_state_dict(sd)
     d = cifar.load()
-    with torch.inference_mode():
-        final = evaluate(model.eval(), d["x_hold"], d["y_hold"], torch.device("cpu"))
+    final = evaluate(model, d["x_hold"], d["y_hold"], torch.device("cpu"))  # no_grad, eval mode inside
     # The longer history of the two (the other run is a restart of this one) plus the averaging step.
     with open(os.path.join(other, "record.json")) as f:
         record = json.load(f)
