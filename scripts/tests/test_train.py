@@ -58,7 +58,6 @@ def test_distillation_targets_the_teachers_top1_beside_the_labels():
 def parity_images(model_id: str):
     """The hold-out JPEGs of a shipped model's parity fixtures, [N,32,32,3] uint8, and its released logits."""
     import io
-    import json
     import tarfile
 
     from PIL import Image
