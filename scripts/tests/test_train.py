@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from scripts.train.command import reproduce
 from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
 from scripts.train.recipes import RECIPES
@@ -203,3 +204,10 @@ def test_soup_writes_the_averaged_checkpoint_and_a_record_that_says_how_it_was_m
     assert record["training"]["epochs"] == 2  # the other run's (longer) history
     assert record["training"]["soup"]["weight"] == 0.25 and "--weight 0.25" in record["training"]["soup"]["command"]
     assert json.loads((tmp_path / model_id / "record.json").read_text()) == record
+
+
+def test_reproduce_command_spells_flags_and_leaves_out_defaults():
+    assert reproduce("train", id="vit-cifar10", budget_min=60, resume=True, lr=None) == \
+        "/usr/bin/python3 -m scripts.train.train --id vit-cifar10 --budget-min 60 --resume"
+    assert reproduce("soup", id="x", with_="/r/b", weight=0.25, resume=False) == \
+        "/usr/bin/python3 -m scripts.train.soup --id x --with /r/b --weight 0.25"

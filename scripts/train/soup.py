@@ -17,6 +17,7 @@ import torch
 
 from ..zoo.registry import create_model
 from . import data as cifar
+from .command import reproduce
 from .recipes import RECIPES
 from .train import OUT_ROOT, evaluate
 
@@ -42,8 +43,7 @@ def soup(model_id: str, other: str, weight: float = 0.5) -> dict:
         record = json.load(f)
     record["metrics"] = {**record["metrics"], **final, "measured_by": "PyTorch eager (scripts/train/soup.py)"}
     record["training"]["soup"] = {"of": [f".cache/train/{model_id}", other], "weight": weight,
-                                  "command": f"/usr/bin/python3 -m scripts.train.soup --id {model_id} --with {other}"
-                                             + (f" --weight {weight}" if weight != 0.5 else "")}
+                                  "command": reproduce("soup", id=model_id, with_=other, weight=weight if weight != 0.5 else None)}
     torch.save(sd, os.path.join(out, "checkpoint.pth"))
     with open(os.path.join(out, "record.json"), "w") as f:
         json.dump(record, f, indent=2)

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from ..zoo.layers import CIFAR10_MEAN, CIFAR10_STD
 from ..zoo.registry import count_params, create_model
 from . import data as cifar
+from .command import reproduce
 from .recipes import RECIPES
 
 OUT_ROOT = os.path.join(cifar.REPO, ".cache", "train")
@@ -217,8 +218,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
                      "lr": r["lr"], "weight_decay": r["wd"], "schedule": "warm-up 3% + cosine (time-bounded)",
                      "augmentation": augmentation(r.get("cutmix", 0.0), teacher_name, r.get("distill", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
                      "torch": torch.__version__, "seed": seed, "train_images": int(n),
-                     "command": f"/usr/bin/python3 -m scripts.train.train --id {model_id} --budget-min {budget_min}"
-                                + (" --resume" if resume else "") + (f" --lr {lr}" if lr else "")},
+                     "command": reproduce("train", id=model_id, budget_min=budget_min, resume=resume, lr=lr)},
     }
     if previous:
         t = record["training"]
