@@ -22,7 +22,10 @@ from .recipes import RECIPES
 from .train import OUT_ROOT, evaluate
 
 
-def average(a: dict, b: dict, weight: float = 0.5) -> dict:
+UNIFORM = 0.5  # the default share of the other run; left out of the recorded command
+
+
+def average(a: dict, b: dict, weight: float = UNIFORM) -> dict:
     """(1 - weight) * a + weight * b for float tensors; integer buffers (indices) are taken from a."""
     if a.keys() != b.keys():
         raise ValueError("the two checkpoints are not of one architecture")
@@ -30,7 +33,7 @@ def average(a: dict, b: dict, weight: float = 0.5) -> dict:
             for k in a}
 
 
-def soup(model_id: str, other: str, weight: float = 0.5) -> dict:
+def soup(model_id: str, other: str, weight: float = UNIFORM) -> dict:
     out = os.path.join(OUT_ROOT, model_id)
     load = lambda d: torch.load(os.path.join(d, "checkpoint.pth"), map_location="cpu")
     sd = average(load(out), load(other), weight)
@@ -43,7 +46,7 @@ def soup(model_id: str, other: str, weight: float = 0.5) -> dict:
         record = json.load(f)
     record["metrics"] = {**record["metrics"], **final, "measured_by": "PyTorch eager (scripts/train/soup.py)"}
     record["training"]["soup"] = {"of": [f".cache/train/{model_id}", other], "weight": weight,
-                                  "command": reproduce("soup", id=model_id, with_=other, weight=weight if weight != 0.5 else None)}
+                                  "command": reproduce("soup", id=model_id, with_=other, weight=None if weight == UNIFORM else weight)}
     torch.save(sd, os.path.join(out, "checkpoint.pth"))
     with open(os.path.join(out, "record.json"), "w") as f:
         json.dump(record, f, indent=2)
@@ -54,7 +57,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m scripts.train.soup")
     ap.add_argument("--id", required=True, choices=sorted(RECIPES))
     ap.add_argument("--with", dest="other", required=True, help="the other run's folder (checkpoint.pth + record.json)")
-    ap.add_argument("--weight", type=float, default=0.5, help="the other run's share")
+    ap.add_argument("--weight", type=float, default=UNIFORM, help="the other run's share")
     a = ap.parse_args(argv)
     print(json.dumps(soup(a.id, a.other, a.weight)["metrics"]))
     return 0
