@@ -2,6 +2,6 @@
 import os
 
 # Debian's torch calls the pthread OpenBLAS, whose own thread pool competes with torch's intra-op
-# threads for the same cores: one MViTv2 training step took 0.99 s on 2 cores by default and
-# 0.51 s with OpenBLAS held to one thread. Must be set before torch (and so OpenBLAS) loads.
+# threads for the same cores: held to one thread, a training step runs 1.2-2.2x faster on 2 cores
+# (`npm run bench:train-threads`). Must be set before torch (and so OpenBLAS) loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -7,7 +7,8 @@ ConvMixer ended its second cycle at 96.7% on its training batches and 86.2% on t
 ``teacher`` names a shipped model whose top-1 on each augmented batch becomes a second target
 (weight ``distill``; DeiT's hard-label distillation): NesT plateaued at 84.1% over three restarts
 with CutMix alone, the ConvMixer default holds 87.7%. The teacher's forward costs about 40% more
-per step on 2 cores (MViTv2: 0.75 s with it, 0.53 s without), so a family far from its plateau
+per step on 2 cores (MViTv2: 0.60-0.76 s with it, 0.37-0.53 s without; `npm run
+bench:train-threads`), so a family far from its plateau
 trains without one and gets the epochs instead: MViTv2 trained its first 85 epochs without it and
 its third warm restart, at a plateau near 83.5%, with it (83.50% -> 83.86%).
 ``budget_min`` is wall-clock minutes on this project's 2-core CPU machines: the LR schedule follows
