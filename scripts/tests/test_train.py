@@ -211,3 +211,32 @@ def test_reproduce_command_spells_flags_and_leaves_out_defaults():
         "/usr/bin/python3 -m scripts.train.train --id vit-cifar10 --budget-min 60 --resume"
     assert reproduce("soup", id="x", with_="/r/b", weight=0.25, resume=False) == \
         "/usr/bin/python3 -m scripts.train.soup --id x --with /r/b --weight 0.25"
+
+
+def test_a_teacher_given_on_the_command_line_distils_that_run_and_is_recorded(tmp_path, monkeypatch):
+    from scripts.train import train as train_mod
+
+    rng = np.random.default_rng(0)
+    data = {"x_train": rng.integers(0, 256, (256, 32, 32, 3), dtype=np.uint8), "y_train": rng.integers(0, 10, 256).astype(np.int64),
+            "x_hold": rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8), "y_hold": rng.integers(0, 10, 20).astype(np.int64)}
+    monkeypatch.setattr(train_mod, "OUT_ROOT", str(tmp_path))
+    monkeypatch.setattr(train_mod.cifar, "load", lambda: data)
+    calls = []
+    real_load = train_mod.load_teacher
+
+    def counting_teacher(teacher_id, device):
+        logits, name = real_load(teacher_id, device)
+        calls.append(teacher_id)
+        return (lambda x: (calls.append("step"), logits(x))[1]), name
+    monkeypatch.setattr(train_mod, "load_teacher", counting_teacher)
+    assert not RECIPES["swin-cifar10"].get("teacher")  # the override, not the recipe, brings the teacher
+
+    record = train_mod.train("swin-cifar10", budget_min=10, epochs=1, threads=1, seed=0, log=lambda _: None,
+                             teacher="convmixer-cifar10")
+
+    assert calls == ["convmixer-cifar10", "step", "step"]  # 256 images / batch 128
+    assert "hard-label distillation from convmixer-cifar10" in record["training"]["augmentation"]
+    assert "(weight 0.5)" in record["training"]["augmentation"]
+    assert record["training"]["command"].endswith("--teacher convmixer-cifar10")
+    with pytest.raises(SystemExit):
+        train_mod.main(["--id", "swin-cifar10", "--teacher", "swin-cifar10"])

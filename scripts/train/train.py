@@ -139,9 +139,14 @@ def hardware(device: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
 
 
-def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print, resume: bool = False, lr: float | None = None) -> dict:
+def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print, resume: bool = False,
+          lr: float | None = None, teacher: str | None = None, distill: float | None = None) -> dict:
     # --lr: a different peak learning rate, e.g. a gentler warm restart of a converged model.
-    r = {**RECIPES[model_id], **({"lr": lr} if lr else {})}
+    # --teacher: distil one stage (typically a warm restart) without changing the from-scratch recipe.
+    overrides = {"lr": lr, "teacher": teacher, "distill": distill}
+    r = {**RECIPES[model_id], **{k: v for k, v in overrides.items() if v is not None}}
+    if r.get("teacher") and not r.get("distill"):
+        r["distill"] = 0.5
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -160,7 +165,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "pos_embed" not in n and "token" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": r["wd"]}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=r["lr"])
-    teacher, teacher_name = load_teacher(r["teacher"], device) if r.get("teacher") else (None, None)
+    teacher_logits, teacher_name = load_teacher(r["teacher"], device) if r.get("teacher") else (None, None)
     x_train = torch.from_numpy(d["x_train"]).to(device)
     y_train = torch.from_numpy(d["y_train"]).to(device)
     n, bs = len(x_train), r["batch"]
@@ -188,9 +193,9 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
                 xb, yb, y_other, lam = cutmix(xb, yb, gen)
             logits = model(xb)
             loss = mixed_loss(logits, yb, y_other, lam)
-            if teacher is not None:
+            if teacher_logits is not None:
                 # clone: an inference-mode tensor may not be saved for backward (cross-entropy keeps its target)
-                loss = distilled_loss(logits, loss, teacher(xb).clone(), r["distill"])
+                loss = distilled_loss(logits, loss, teacher_logits(xb).clone(), r["distill"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -218,7 +223,8 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
                      "lr": r["lr"], "weight_decay": r["wd"], "schedule": "warm-up 3% + cosine (time-bounded)",
                      "augmentation": augmentation(r.get("cutmix", 0.0), teacher_name, r.get("distill", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
                      "torch": torch.__version__, "seed": seed, "train_images": int(n),
-                     "command": reproduce("train", id=model_id, budget_min=budget_min, resume=resume, lr=lr)},
+                     "command": reproduce("train", id=model_id, budget_min=budget_min, resume=resume, lr=lr,
+                                          teacher=teacher, distill=distill)},
     }
     if previous:
         t = record["training"]
@@ -242,8 +248,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true", help="continue from .cache/train/<id>/checkpoint.pth (warm restart)")
     ap.add_argument("--lr", type=float, help="peak learning rate instead of the recipe's (e.g. lower for a warm restart)")
+    ap.add_argument("--teacher", choices=sorted(RECIPES), help="distil from this shipped model instead of the recipe's teacher")
+    ap.add_argument("--distill", type=float, help="weight of the teacher's hard labels (default: the recipe's, else 0.5)")
     a = ap.parse_args(argv)
-    train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed, resume=a.resume, lr=a.lr)
+    if a.teacher == a.id:
+        ap.error("a model cannot be its own teacher")
+    train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed, resume=a.resume, lr=a.lr,
+          teacher=a.teacher, distill=a.distill)
     return 0
 
 
