@@ -63,8 +63,11 @@ export class CpuGate {
     return this.waiters.length + (this.busy ? 1 : 0);
   }
 
-  /** Waits to be woken by a release (in ticket order), or RECHECK_MS, whichever comes first. */
-  private turn(ticket: number): Promise<void> {
+  /**
+   * Waits to be woken by a release (in ticket order), or RECHECK_MS, whichever comes first.
+   * Protected so that a test can stand in for a request that workerd cancelled while it waited.
+   */
+  protected turn(ticket: number): Promise<void> {
     return new Promise((resolve) => {
       // The timer is left running after a wake: a request with nothing pending in its own
       // context (no I/O, no timer) is cancelled by workerd as hung while it waits on another's.

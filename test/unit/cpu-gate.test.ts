@@ -32,14 +32,24 @@ describe('CpuGate', () => {
   });
 
   it('a waiter woken but never run (its request was cancelled) does not stall the rest', async () => {
-    const gate = new CpuGate();
-    const first = gate.run(async () => { await tick(); return 'first'; });
-    // What a cancelled request looks like from the gate: queued, woken, and never heard of again.
-    (gate as unknown as { waiters: Array<{ ticket: number; wake: () => void }> }).waiters.push({ ticket: -1, wake: () => {} });
+    // What a cancelled request looks like from the gate: it queued a real waiter (and its timer),
+    // is woken by the release, and its continuation never runs again.
+    class GateWithCancelledRequest extends CpuGate {
+      constructor(private readonly cancelled: number) { super(); }
+      protected override turn(ticket: number): Promise<void> {
+        const queued = super.turn(ticket);
+        return ticket === this.cancelled ? new Promise(() => {}) : queued;
+      }
+    }
+    const gate = new GateWithCancelledRequest(1);
+    const first = gate.run(async () => { await tick(); await tick(); return 'first'; });
+    let cancelledRan = false;
+    void gate.run(() => { cancelledRan = true; });
     const t = performance.now();
-    const second = gate.run(() => 'second');
+    const third = gate.run(() => 'third');
     await expect(first).resolves.toBe('first');
-    await expect(second).resolves.toBe('second');
+    await expect(third).resolves.toBe('third');
+    expect(cancelledRan).toBe(false);
     expect(performance.now() - t).toBeLessThan(1000);
     expect(gate.depth).toBe(0);
   });
