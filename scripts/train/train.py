@@ -145,7 +145,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
     # --teacher: distil one stage (typically a warm restart) without changing the from-scratch recipe.
     overrides = {"lr": lr, "teacher": teacher, "distill": distill}
     r = {**RECIPES[model_id], **{k: v for k, v in overrides.items() if v is not None}}
-    if r.get("teacher") and not r.get("distill"):
+    if r.get("teacher") and r.get("distill") is None:
         r["distill"] = 0.5
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
