@@ -2,7 +2,7 @@
 under each thread arrangement, one fresh process per row (OpenBLAS reads its thread count once,
 when it loads). Backs the README's figure for holding OpenBLAS to one thread.
 
-    npm run bench:train-threads -- --id mvitv2-cifar10 [--steps 5]
+    npm run bench:train-threads -- --id mvitv2-cifar10 [--steps 5] [--teacher <id>]
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ ROWS = [  # (torch intra-op threads, OpenBLAS threads); the first row is the bas
 ]
 
 
-def measure(model_id: str, steps: int, torch_threads: int) -> dict:
+def measure(model_id: str, steps: int, torch_threads: int, teacher_id: str | None = None) -> dict:
     import torch
     from ..zoo.registry import create_model
     from .recipes import RECIPES
@@ -30,7 +30,8 @@ def measure(model_id: str, steps: int, torch_threads: int) -> dict:
     recipe = RECIPES[model_id]
     model = create_model(recipe["model"])
     opt = torch.optim.AdamW(model.parameters())
-    teacher = load_teacher(recipe["teacher"], torch.device("cpu"))[0] if recipe.get("teacher") else None
+    teacher_id = teacher_id or recipe.get("teacher")  # as train.py's --teacher
+    teacher = load_teacher(teacher_id, torch.device("cpu"))[0] if teacher_id else None
     gen = torch.Generator().manual_seed(0)
     x, y = torch.randn(recipe["batch"], 3, 32, 32, generator=gen), torch.randint(0, 10, (recipe["batch"],), generator=gen)
     student, total = [], []
@@ -51,10 +52,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--id", default="mvitv2-cifar10")
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--teacher", help="time with this shipped model as the teacher instead of the recipe's")
     ap.add_argument("--torch-threads", type=int, help=argparse.SUPPRESS)  # set in the child process
     a = ap.parse_args(argv)
     if a.torch_threads:
-        print(json.dumps(measure(a.id, a.steps, a.torch_threads)))
+        print(json.dumps(measure(a.id, a.steps, a.torch_threads, a.teacher)))
         return 0
     print(f"{a.id}: median of {a.steps} steps, s/step (one process per row)\n")
     print("| torch threads | OpenBLAS threads | student s | with teacher s | vs first row |\n| --- | --- | --- | --- | --- |")
@@ -62,7 +64,7 @@ def main(argv=None) -> int:
     for torch_threads, blas_threads in ROWS:
         env = {**os.environ, "OPENBLAS_NUM_THREADS": str(blas_threads)}
         out = subprocess.run([sys.executable, "-m", "scripts.train.bench_threads", "--id", a.id, "--steps", str(a.steps),
-                              "--torch-threads", str(torch_threads)], env=env, check=True, capture_output=True, text=True)
+                              "--torch-threads", str(torch_threads), *(["--teacher", a.teacher] if a.teacher else [])], env=env, check=True, capture_output=True, text=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         base = base or r["step_s"]
         with_teacher = f"{r['step_s']:.3f}" if r["teacher"] else "-"

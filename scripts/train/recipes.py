@@ -12,8 +12,8 @@ bench:train-threads`), so a family far from its plateau
 trains without one and gets the epochs instead: MViTv2 trained its first 85 epochs without it and
 its third warm restart, at a plateau near 83.5%, with it (83.50% -> 83.86%).
 Swin's recipe is its first, 120-minute CutMix stage (78 epochs at ~92 s, 80.9%); its shipped 1.2.0
-adds a warm restart distilled through `train --teacher` (82.4%; the teacher nearly doubles Swin's
-0.24 s step), so the recipe itself stays teacher-free.
+adds a warm restart distilled through `train --teacher` (82.4%; the teacher doubles Swin's step,
+0.25 -> 0.53 s by `npm run bench:train-threads -- --id swin-cifar10 --teacher convmixer-cifar10`), so the recipe itself stays teacher-free.
 ``budget_min`` is wall-clock minutes on this project's 2-core CPU machines: the LR schedule follows
 elapsed time, so a run always completes its cosine decay within its budget. On a GPU the
 ``epochs`` bound ends the run first (pass a larger --epochs for better models).
