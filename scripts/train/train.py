@@ -27,7 +27,7 @@ from ..zoo.layers import CIFAR10_MEAN, CIFAR10_STD
 from ..zoo.registry import count_params, create_model
 from . import data as cifar
 from .command import reproduce
-from .recipes import RECIPES
+from .recipes import DEFAULT_DISTILL, RECIPES
 
 OUT_ROOT = os.path.join(cifar.REPO, ".cache", "train")
 AUGMENTATION = "random crop 32 from 4px reflect padding, horizontal flip; label smoothing 0.1"
@@ -146,7 +146,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
     overrides = {"lr": lr, "teacher": teacher, "distill": distill}
     r = {**RECIPES[model_id], **{k: v for k, v in overrides.items() if v is not None}}
     if r.get("teacher") and r.get("distill") is None:
-        r["distill"] = 0.5
+        r["distill"] = DEFAULT_DISTILL
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
