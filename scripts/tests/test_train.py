@@ -10,7 +10,7 @@ import torch
 from scripts.train.command import reproduce
 from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
-from scripts.train.recipes import RECIPES
+from scripts.train.recipes import DEFAULT_DISTILL, RECIPES, stage_recipe
 from scripts.train.release import next_version, ort_web_logits
 from scripts.train.soup import average
 from scripts.train.train import cutmix, distilled_loss, load_teacher, mixed_loss, normalize
@@ -240,3 +240,12 @@ def test_a_teacher_given_on_the_command_line_distils_that_run_and_is_recorded(tm
     assert record["training"]["command"].endswith("--teacher convmixer-cifar10")
     with pytest.raises(SystemExit):
         train_mod.main(["--id", "swin-cifar10", "--teacher", "swin-cifar10"])
+
+
+def test_a_stages_overrides_replace_only_what_they_name():
+    assert stage_recipe("swin-cifar10") == RECIPES["swin-cifar10"]
+    distilled = stage_recipe("swin-cifar10", lr=5e-4, teacher="convmixer-cifar10")
+    assert (distilled["lr"], distilled["teacher"], distilled["distill"]) == (5e-4, "convmixer-cifar10", DEFAULT_DISTILL)
+    assert distilled["wd"] == RECIPES["swin-cifar10"]["wd"]
+    assert stage_recipe("vit-cifar10", distill=0.25)["distill"] == 0.25
+    assert "distill" not in RECIPES["swin-cifar10"]  # the stage's copy, not the table, changed

@@ -24,14 +24,13 @@ ROWS = [  # (torch intra-op threads, OpenBLAS threads); the first row is the bas
 def measure(model_id: str, steps: int, torch_threads: int, teacher_id: str | None = None) -> dict:
     import torch
     from ..zoo.registry import create_model
-    from .recipes import RECIPES
+    from .recipes import stage_recipe
     from .train import load_teacher
     torch.set_num_threads(torch_threads)
-    recipe = RECIPES[model_id]
+    recipe = stage_recipe(model_id, teacher=teacher_id)
     model = create_model(recipe["model"])
     opt = torch.optim.AdamW(model.parameters())
-    teacher_id = teacher_id or recipe.get("teacher")  # as train.py's --teacher
-    teacher = load_teacher(teacher_id, torch.device("cpu"))[0] if teacher_id else None
+    teacher = load_teacher(recipe["teacher"], torch.device("cpu"))[0] if recipe.get("teacher") else None
     gen = torch.Generator().manual_seed(0)
     x, y = torch.randn(recipe["batch"], 3, 32, 32, generator=gen), torch.randint(0, 10, (recipe["batch"],), generator=gen)
     student, total = [], []

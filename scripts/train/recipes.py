@@ -35,3 +35,12 @@ RECIPES = {
     "nest-cifar10": dict(model="nest_cifar", lr=2e-3, wd=0.05, batch=128, budget_min=13, cutmix=0.5,
                          teacher="convmixer-cifar10", distill=0.5),
 }
+
+
+def stage_recipe(model_id: str, lr: float | None = None, teacher: str | None = None, distill: float | None = None) -> dict:
+    """The recipe one stage runs: the family's, with the command line's overrides (None: keep)."""
+    overrides = {"lr": lr, "teacher": teacher, "distill": distill}
+    r = {**RECIPES[model_id], **{k: v for k, v in overrides.items() if v is not None}}
+    if r.get("teacher") and r.get("distill") is None:
+        r["distill"] = DEFAULT_DISTILL
+    return r

@@ -27,7 +27,7 @@ from ..zoo.layers import CIFAR10_MEAN, CIFAR10_STD
 from ..zoo.registry import count_params, create_model
 from . import data as cifar
 from .command import reproduce
-from .recipes import DEFAULT_DISTILL, RECIPES
+from .recipes import RECIPES, stage_recipe
 
 OUT_ROOT = os.path.join(cifar.REPO, ".cache", "train")
 AUGMENTATION = "random crop 32 from 4px reflect padding, horizontal flip; label smoothing 0.1"
@@ -143,10 +143,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
           lr: float | None = None, teacher: str | None = None, distill: float | None = None) -> dict:
     # --lr: a different peak learning rate, e.g. a gentler warm restart of a converged model.
     # --teacher: distil one stage (typically a warm restart) without changing the from-scratch recipe.
-    overrides = {"lr": lr, "teacher": teacher, "distill": distill}
-    r = {**RECIPES[model_id], **{k: v for k, v in overrides.items() if v is not None}}
-    if r.get("teacher") and r.get("distill") is None:
-        r["distill"] = DEFAULT_DISTILL
+    r = stage_recipe(model_id, lr=lr, teacher=teacher, distill=distill)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
