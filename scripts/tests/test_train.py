@@ -242,10 +242,33 @@ def test_a_teacher_given_on_the_command_line_distils_that_run_and_is_recorded(tm
         train_mod.main(["--id", "swin-cifar10", "--teacher", "swin-cifar10"])
 
 
+def test_a_cutmix_share_given_on_the_command_line_mixes_that_runs_batches_and_is_recorded(tmp_path, monkeypatch):
+    from scripts.train import train as train_mod
+
+    rng = np.random.default_rng(0)
+    data = {"x_train": rng.integers(0, 256, (256, 32, 32, 3), dtype=np.uint8), "y_train": rng.integers(0, 10, 256).astype(np.int64),
+            "x_hold": rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8), "y_hold": rng.integers(0, 10, 20).astype(np.int64)}
+    monkeypatch.setattr(train_mod, "OUT_ROOT", str(tmp_path))
+    monkeypatch.setattr(train_mod.cifar, "load", lambda: data)
+    mixed = []
+    real_cutmix = train_mod.cutmix
+    monkeypatch.setattr(train_mod, "cutmix", lambda *a: (mixed.append(1), real_cutmix(*a))[1])
+
+    always = train_mod.train("swin-cifar10", budget_min=10, epochs=1, threads=1, seed=0, log=lambda _: None, cutmix_share=1.0)
+    assert len(mixed) == 2  # both batches of 128, not the recipe's half
+    assert "CutMix (alpha 1) on 100% of batches" in always["training"]["augmentation"]
+    assert always["training"]["command"].endswith("--cutmix 1.0")
+
+    mixed.clear()
+    never = train_mod.train("swin-cifar10", budget_min=10, epochs=1, threads=1, seed=0, log=lambda _: None, cutmix_share=0.0)
+    assert mixed == [] and "CutMix" not in never["training"]["augmentation"]
+
+
 def test_a_stages_overrides_replace_only_what_they_name():
     assert stage_recipe("swin-cifar10") == RECIPES["swin-cifar10"]
     distilled = stage_recipe("swin-cifar10", lr=5e-4, teacher="convmixer-cifar10")
     assert (distilled["lr"], distilled["teacher"], distilled["distill"]) == (5e-4, "convmixer-cifar10", DEFAULT_DISTILL)
     assert distilled["wd"] == RECIPES["swin-cifar10"]["wd"]
     assert stage_recipe("vit-cifar10", distill=0.25)["distill"] == 0.25
+    assert stage_recipe("vit-cifar10", cutmix=0.5)["cutmix"] == 0.5 and "cutmix" not in RECIPES["vit-cifar10"]
     assert "distill" not in RECIPES["swin-cifar10"]  # the stage's copy, not the table, changed

@@ -37,9 +37,10 @@ RECIPES = {
 }
 
 
-def stage_recipe(model_id: str, lr: float | None = None, teacher: str | None = None, distill: float | None = None) -> dict:
+def stage_recipe(model_id: str, lr: float | None = None, teacher: str | None = None, distill: float | None = None,
+                 cutmix: float | None = None) -> dict:
     """The recipe one stage runs: the family's, with the command line's overrides (None: keep)."""
-    overrides = {"lr": lr, "teacher": teacher, "distill": distill}
+    overrides = {"lr": lr, "teacher": teacher, "distill": distill, "cutmix": cutmix}
     r = {**RECIPES[model_id], **{k: v for k, v in overrides.items() if v is not None}}
     if r.get("teacher") and r.get("distill") is None:
         r["distill"] = DEFAULT_DISTILL

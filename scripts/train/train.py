@@ -140,10 +140,12 @@ def hardware(device: torch.device) -> str:
 
 
 def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print, resume: bool = False,
-          lr: float | None = None, teacher: str | None = None, distill: float | None = None) -> dict:
+          lr: float | None = None, teacher: str | None = None, distill: float | None = None,
+          cutmix_share: float | None = None) -> dict:
     # --lr: a different peak learning rate, e.g. a gentler warm restart of a converged model.
     # --teacher: distil one stage (typically a warm restart) without changing the from-scratch recipe.
-    r = stage_recipe(model_id, lr=lr, teacher=teacher, distill=distill)
+    # --cutmix: add CutMix to a stage once a model starts to overfit the plain recipe.
+    r = stage_recipe(model_id, lr=lr, teacher=teacher, distill=distill, cutmix=cutmix_share)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -221,7 +223,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
                      "augmentation": augmentation(r.get("cutmix", 0.0), teacher_name, r.get("distill", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
                      "torch": torch.__version__, "seed": seed, "train_images": int(n),
                      "command": reproduce("train", id=model_id, budget_min=budget_min, resume=resume, lr=lr,
-                                          teacher=teacher, distill=distill)},
+                                          teacher=teacher, distill=distill, cutmix=cutmix_share)},
     }
     if previous:
         t = record["training"]
@@ -247,11 +249,12 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, help="peak learning rate instead of the recipe's (e.g. lower for a warm restart)")
     ap.add_argument("--teacher", choices=sorted(RECIPES), help="distil from this shipped model instead of the recipe's teacher")
     ap.add_argument("--distill", type=float, help="weight of the teacher's hard labels (default: the recipe's, else 0.5)")
+    ap.add_argument("--cutmix", type=float, help="share of batches CutMix mixes instead of the recipe's (0: none)")
     a = ap.parse_args(argv)
     if a.teacher == a.id:
         ap.error("a model cannot be its own teacher")
     train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed, resume=a.resume, lr=a.lr,
-          teacher=a.teacher, distill=a.distill)
+          teacher=a.teacher, distill=a.distill, cutmix_share=a.cutmix)
     return 0
 
 
