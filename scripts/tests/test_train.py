@@ -270,5 +270,6 @@ def test_a_stages_overrides_replace_only_what_they_name():
     assert (distilled["lr"], distilled["teacher"], distilled["distill"]) == (5e-4, "convmixer-cifar10", DEFAULT_DISTILL)
     assert distilled["wd"] == RECIPES["swin-cifar10"]["wd"]
     assert stage_recipe("vit-cifar10", distill=0.25)["distill"] == 0.25
+    assert "distill" not in RECIPES["vit-cifar10"] and stage_recipe("vit-cifar10")["distill"] == DEFAULT_DISTILL
     assert stage_recipe("vit-cifar10", cutmix=0.5)["cutmix"] == 0.5 and "cutmix" not in RECIPES["vit-cifar10"]
     assert "distill" not in RECIPES["swin-cifar10"]  # the stage's copy, not the table, changed

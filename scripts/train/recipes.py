@@ -5,7 +5,7 @@
 overfits the plain crop+flip recipe (NesT's hold-out flattened at 81% from epoch 25 without it;
 ConvMixer ended its second cycle at 96.7% on its training batches and 86.2% on the hold-out).
 ``teacher`` names a shipped model whose top-1 on each augmented batch becomes a second target
-(weight ``distill``; DeiT's hard-label distillation): NesT plateaued at 84.1% over three restarts
+(weight ``distill``, else DEFAULT_DISTILL; DeiT's hard-label distillation): NesT plateaued at 84.1% over three restarts
 with CutMix alone, the ConvMixer default holds 87.7%. The teacher's forward costs about 40% more
 per step on 2 cores (MViTv2: 0.60-0.76 s with it, 0.37-0.53 s without; `npm run
 bench:train-threads`), so a family far from its plateau
@@ -28,12 +28,12 @@ DEFAULT_DISTILL = 0.5
 RECIPES = {
     "convmixer-cifar10": dict(model="convmixer_cifar", lr=0.01, wd=0.01, batch=128, budget_min=36, channels_last=True, cutmix=0.5),
     "vit-cifar10": dict(model="vit_cifar", lr=2e-3, wd=0.05, batch=128, budget_min=122,
-                        teacher="convmixer-cifar10", distill=0.5),
+                        teacher="convmixer-cifar10"),
     "swin-cifar10": dict(model="swin_cifar", lr=2e-3, wd=0.05, batch=128, budget_min=120, cutmix=0.5),
     "mvitv2-cifar10": dict(model="mvitv2_cifar", lr=2e-3, wd=0.05, batch=128, budget_min=13, cutmix=0.5,
-                           teacher="convmixer-cifar10", distill=0.5),
+                           teacher="convmixer-cifar10"),
     "nest-cifar10": dict(model="nest_cifar", lr=2e-3, wd=0.05, batch=128, budget_min=13, cutmix=0.5,
-                         teacher="convmixer-cifar10", distill=0.5),
+                         teacher="convmixer-cifar10"),
 }
 
 
