@@ -213,7 +213,9 @@ def test_reproduce_command_spells_flags_and_leaves_out_defaults():
         "/usr/bin/python3 -m scripts.train.soup --id x --with /r/b --weight 0.25"
 
 
-def test_a_teacher_given_on_the_command_line_distils_that_run_and_is_recorded(tmp_path, monkeypatch):
+@pytest.fixture
+def tiny_trainer(tmp_path, monkeypatch):
+    """scripts.train.train on 256 random training images (two batches) and 20 hold-out ones, writing under tmp_path."""
     from scripts.train import train as train_mod
 
     rng = np.random.default_rng(0)
@@ -221,6 +223,11 @@ def test_a_teacher_given_on_the_command_line_distils_that_run_and_is_recorded(tm
             "x_hold": rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8), "y_hold": rng.integers(0, 10, 20).astype(np.int64)}
     monkeypatch.setattr(train_mod, "OUT_ROOT", str(tmp_path))
     monkeypatch.setattr(train_mod.cifar, "load", lambda: data)
+    return train_mod
+
+
+def test_a_teacher_given_on_the_command_line_distils_that_run_and_is_recorded(tiny_trainer, monkeypatch):
+    train_mod = tiny_trainer
     calls = []
     real_load = train_mod.load_teacher
 
@@ -242,14 +249,8 @@ def test_a_teacher_given_on_the_command_line_distils_that_run_and_is_recorded(tm
         train_mod.main(["--id", "swin-cifar10", "--teacher", "swin-cifar10"])
 
 
-def test_a_cutmix_share_given_on_the_command_line_mixes_that_runs_batches_and_is_recorded(tmp_path, monkeypatch):
-    from scripts.train import train as train_mod
-
-    rng = np.random.default_rng(0)
-    data = {"x_train": rng.integers(0, 256, (256, 32, 32, 3), dtype=np.uint8), "y_train": rng.integers(0, 10, 256).astype(np.int64),
-            "x_hold": rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8), "y_hold": rng.integers(0, 10, 20).astype(np.int64)}
-    monkeypatch.setattr(train_mod, "OUT_ROOT", str(tmp_path))
-    monkeypatch.setattr(train_mod.cifar, "load", lambda: data)
+def test_a_cutmix_share_given_on_the_command_line_mixes_that_runs_batches_and_is_recorded(tiny_trainer, monkeypatch):
+    train_mod = tiny_trainer
     mixed = []
     real_cutmix = train_mod.cutmix
     monkeypatch.setattr(train_mod, "cutmix", lambda *a: (mixed.append(1), real_cutmix(*a))[1])
