@@ -11,7 +11,7 @@ from scripts.train.command import reproduce
 from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
 from scripts.train.recipes import DEFAULT_DISTILL, RECIPES, stage_recipe
-from scripts.train.release import next_version, ort_web_logits
+from scripts.train.release import mean_over_views, next_version, ort_web_logits, with_views
 from scripts.train.soup import average
 from scripts.train.train import cutmix, distilled_loss, load_teacher, mixed_loss, normalize
 from scripts.zoo.export import export_onnx
@@ -88,6 +88,20 @@ def test_new_weights_bump_the_minor_version_and_the_same_weights_keep_it():
     assert next_version(None, "b" * 64) == "1.0.0"
     assert next_version(shipped, "b" * 64) == "1.2.0"
     assert next_version(shipped, "a" * 64) == "1.1.0"
+
+
+def test_views_follow_each_image_and_average_back_to_one_row_per_image():
+    """The order the Worker batches test-time views in (src/preprocess/views.ts): image i at slot
+    i*k, its mirror at i*k+1; the mean over them is one row per image."""
+    x = np.arange(2 * 3 * 2 * 4, dtype=np.float32).reshape(2, 3, 2, 4)
+    batch = with_views(x, ["hflip"])
+    assert batch.shape == (4, 3, 2, 4)
+    np.testing.assert_array_equal(batch[0], x[0])
+    np.testing.assert_array_equal(batch[1], x[0][..., ::-1])
+    np.testing.assert_array_equal(batch[3], x[1][..., ::-1])
+    np.testing.assert_array_equal(with_views(x, []), x)
+    out = np.array([[1.0, 2.0], [3.0, 6.0], [0.0, 0.0], [4.0, 4.0]], dtype=np.float32)
+    np.testing.assert_array_equal(mean_over_views(out, 2), [[2.0, 4.0], [2.0, 2.0]])
 
 
 def test_int8_weights_are_smaller_and_close_to_fp32(tmp_path):

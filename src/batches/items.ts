@@ -48,7 +48,7 @@ async function r2Bytes(env: Env, cfg: Config, key: string): Promise<Uint8Array> 
 export async function runItem(env: Env, cfg: Config, m: Manifest, item: { url?: string; r2_key?: string }, k: number, threshold: number): Promise<ItemResult> {
   try {
     const input = item.r2_key !== undefined ? { bytes: await r2Bytes(env, cfg, item.r2_key) } : { url: item.url! };
-    const { output } = await runPipeline(env, cfg, m, [input], false);
+    const { output } = await runPipeline(env, cfg, m, [input], { wantEmbedding: false });
     const row = output.logits.subarray(0, output.classes);
     const scores = m.outputs.kind === 'logits' ? softmax(row) : row;
     return { kind: 'ok', predictions: topK(scores, m.labels, k, threshold) };

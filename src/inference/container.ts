@@ -45,6 +45,12 @@ export class ContainerBackend implements Backend {
     const logits = decoded.get(m.outputs.logits);
     if (!logits) throw unavailable(`the container returned no "${m.outputs.logits}" output`, 5000);
     const emb = opts.wantEmbedding && m.outputs.embedding ? decoded.get(m.outputs.embedding) ?? null : null;
+    // Rows are matched to images (and test-time views) by position: a short answer must not shift them.
+    for (const [name, t] of [[m.outputs.logits, logits], [m.outputs.embedding, emb]] as const) {
+      if (t && (t.shape[0] !== input.batch || t.data.length % input.batch !== 0)) {
+        throw unavailable(`the container returned ${t.shape[0]} rows of "${name}" for ${input.batch} inputs`, 5000);
+      }
+    }
     return {
       logits: logits.data,
       classes: logits.data.length / input.batch,

@@ -42,6 +42,11 @@ export const ManifestSchema = z.object({
   metrics: z.record(z.string(), z.unknown()).optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   params: z.number().int().optional(),
+  /**
+   * Test-time views whose outputs are averaged with the image's own (docs/manifest.md). "hflip":
+   * the mirror image, for models trained on random flips. Each view costs one more forward pass.
+   */
+  tta: z.array(z.enum(['hflip'])).max(1).default([]),
   /** Edge model to use when this (heavy) model is unavailable and the client asked for fallback=edge. */
   fallback: z.string().optional(),
   source: z.string().optional(),

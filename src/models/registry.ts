@@ -67,6 +67,7 @@ export function describe(m: Manifest) {
     preprocess: m.preprocess,
     input: m.input,
     outputs: m.outputs,
+    tta: m.tta,
     num_labels: m.labels.length,
     embedding_dim: m.outputs.embedding ? (m.embedding_dim ?? null) : null,
     bytes: m.onnx.bytes,

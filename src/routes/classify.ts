@@ -24,14 +24,14 @@ export function registerClassify(app: OpenAPIHono<AppEnv>) {
     const cfg = configFrom(c.env);
     const { images, options } = await parseImageRequest(c, cfg, ClassifyOptions);
     const requested = await getManifest(c.env.MODELS, options.model ?? cfg.defaultModel);
-    const { manifest: m, output, timings, fallback } = await runWithFallback(c.env, cfg, requested, images, false, options.fallback);
+    const { manifest: m, output, timings, views, fallback } = await runWithFallback(c.env, cfg, requested, images, { wantEmbedding: false, tta: options.tta, fallback: options.fallback });
     const results = images.map((_, i) => {
       const row = output.logits.subarray(i * output.classes, (i + 1) * output.classes);
       const scores = m.outputs.kind === 'logits' ? softmax(row) : row;
       const predictions = topK(scores, m.labels, options.top_k, options.threshold);
       return options.logits ? { predictions, logits: Array.from(row) } : { predictions };
     });
-    return c.json({ model: modelRef(m), backend: output.backend, ...(fallback ? { fallback } : {}), results, timings_ms: timings });
+    return c.json({ model: modelRef(m), backend: output.backend, ...(fallback ? { fallback } : {}), tta: views, results, timings_ms: timings });
   });
 }
 

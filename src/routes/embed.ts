@@ -26,7 +26,7 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>) {
     const { images, options } = await parseImageRequest(c, cfg, EmbedOptions);
     const requested = await getManifest(c.env.MODELS, options.model ?? cfg.defaultModel);
     if (!requested.outputs.embedding) throw new ApiError('embedding-unsupported', `The model "${requested.id}" exposes no embedding output.`);
-    const { manifest: m, output, timings, fallback } = await runWithFallback(c.env, cfg, requested, images, true, options.fallback);
+    const { manifest: m, output, timings, views, fallback } = await runWithFallback(c.env, cfg, requested, images, { wantEmbedding: true, tta: options.tta, fallback: options.fallback });
     const dim = output.embeddingDim;
     const results = images.map((_, i) => {
       const raw = output.embedding!.subarray(i * dim, (i + 1) * dim);
@@ -36,6 +36,6 @@ export function registerEmbed(app: OpenAPIHono<AppEnv>) {
         dim, normalized: options.normalize, encoding: options.encoding,
       };
     });
-    return c.json({ model: modelRef(m), backend: output.backend, ...(fallback ? { fallback } : {}), results, timings_ms: timings });
+    return c.json({ model: modelRef(m), backend: output.backend, ...(fallback ? { fallback } : {}), tta: views, results, timings_ms: timings });
   });
 }

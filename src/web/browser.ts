@@ -6,9 +6,11 @@ import type * as Ort from 'onnxruntime-web';
 import { decodeImage } from '../images/decode';
 import type { Manifest } from '../models/manifest';
 import { softmax, topK, type Prediction } from '../postprocess/classify';
+import { meanOfViews } from '../postprocess/views';
 import { fromFloat16, resizedRgb, toFloat16, writeNormalized } from '../preprocess/tensor';
+import { viewCount, writeViews } from '../preprocess/views';
 
-type ModelInfo = Pick<Manifest, 'id' | 'preprocess' | 'input' | 'outputs' | 'labels' | 'tier'> & { bytes: number; sha256: string };
+type ModelInfo = Pick<Manifest, 'id' | 'preprocess' | 'input' | 'outputs' | 'labels' | 'tier' | 'tta'> & { bytes: number; sha256: string };
 export type Provider = 'webgpu' | 'wasm';
 type OrtModule = typeof Ort;
 
@@ -119,14 +121,24 @@ export async function classifyHere(file: Blob, id: string, headers: HeadersInit,
   const img = await decodeImage(new Uint8Array(await file.arrayBuffer()), { maxPixels: MAX_PIXELS });
   const t1 = performance.now();
   const s = info.preprocess.size;
-  const x = new Float32Array(3 * s * s);
+  const per = 3 * s * s;
+  // The Worker pipeline's test-time views, one batch-1 run each (a graph may fix its batch at 1).
+  const views = info.tta ?? [];
+  const x = new Float32Array(per * viewCount(views));
   writeNormalized(resizedRgb(img, info.preprocess), info.preprocess, info.input.layout, x, 0);
+  writeViews(x, 0, s, info.input.layout, views);
   const dims = info.input.layout === 'NCHW' ? [1, 3, s, s] : [1, s, s, 3];
-  const tensor = info.input.dtype === 'float16' ? new ort.Tensor('float16', toFloat16(x), dims) : new ort.Tensor('float32', x, dims);
   const t2 = performance.now();
-  let out: Ort.InferenceSession.ReturnType;
+  const rows: Float32Array[] = [];
   try {
-    out = await session.run({ [info.input.name]: tensor }, [info.outputs.logits]);
+    for (let v = 0; v < viewCount(views); v++) {
+      const view = x.subarray(v * per, (v + 1) * per);
+      const tensor = info.input.dtype === 'float16' ? new ort.Tensor('float16', toFloat16(view), dims) : new ort.Tensor('float32', view, dims);
+      const out = await session.run({ [info.input.name]: tensor }, [info.outputs.logits]);
+      const raw = out[info.outputs.logits]!;
+      rows.push(raw.type === 'float16' && raw.data instanceof Uint16Array ? fromFloat16(raw.data)
+        : Float32Array.from(raw.data as ArrayLike<number>));
+    }
   } catch (e) {
     if (provider !== 'webgpu') throw e;
     // A WebGPU failure at run time (lost device, unsupported kernel): the same weights on WASM.
@@ -138,9 +150,9 @@ export async function classifyHere(file: Blob, id: string, headers: HeadersInit,
     return classifyHere(file, id, headers, want, k);
   }
   const t3 = performance.now();
-  const raw = out[info.outputs.logits]!;
-  const row = raw.type === 'float16' && raw.data instanceof Uint16Array ? fromFloat16(raw.data)
-    : raw.data instanceof Float32Array ? raw.data : Float32Array.from(raw.data as ArrayLike<number>);
+  const all = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  rows.forEach((r, v) => all.set(r, v * r.length));
+  const row = meanOfViews(all, rows[0]!.length, rows.length);
   const scores = info.outputs.kind === 'probabilities' ? row : softmax(row);
   return {
     predictions: topK(scores, info.labels, k),

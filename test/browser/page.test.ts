@@ -41,10 +41,14 @@ beforeAll(async () => {
   w = await startWorker({
     models: [MODEL, HEAVY], modelDirs: [heavyDir], port: 0, assets: true,
     vars: { BATCH_CHUNK_ITEMS: '2', CONTAINER_URL: 'https://container.test' },
-    outbound: (req) => {
+    outbound: async (req) => {
       const url = new URL(req.url);
       if (url.host === 'container.test' && url.pathname === `/v2/models/${HEAVY}/infer`) {
-        return new Response(JSON.stringify({ model_name: HEAVY, outputs: [{ name: manifest.outputs.logits, datatype: 'FP32', shape: [1, 10], data: HEAVY_LOGITS }] }), { headers: { 'content-type': 'application/json' } });
+        // One row per input (the image and its test-time views), the same logits in each.
+        const len = Number(req.headers.get('inference-header-content-length'));
+        const n = (JSON.parse(new TextDecoder().decode((await req.arrayBuffer()).slice(0, len))) as { inputs: Array<{ shape: number[] }> }).inputs[0]!.shape[0]!;
+        const data = Array.from({ length: n }, () => HEAVY_LOGITS).flat();
+        return new Response(JSON.stringify({ model_name: HEAVY, outputs: [{ name: manifest.outputs.logits, datatype: 'FP32', shape: [n, 10], data }] }), { headers: { 'content-type': 'application/json' } });
       }
       return new Response('no network here', { status: 599 });
     },

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/inference/breaker';
+import { ContainerBackend } from '../../src/inference/container';
+import { ApiError } from '../../src/errors';
+import { ManifestSchema } from '../../src/models/manifest';
 import { decodeInferResponse, encodeInferRequest, float32Bytes } from '../../src/inference/oip';
 
 describe('circuit breaker', () => {
@@ -46,5 +49,29 @@ describe('OIP v2 binary encoding', () => {
     expect(Array.from(out.get('logits')!.data)).toEqual([0.5, -1.5]);
     expect(Array.from(out.get('embedding')!.data)).toEqual([1, 2, 3]);
     expect(() => decodeInferResponse(res.subarray(0, res.length - 1), resHeader.length)).toThrow(/overruns/);
+  });
+});
+
+describe('container backend', () => {
+  const manifest = ManifestSchema.parse({
+    id: 'm', family: 'vit', variant: 'v', tier: 'heavy', onnx: { key: 'models/m/model.onnx', sha256: 'a'.repeat(64), bytes: 1 },
+    outputs: { logits: 'logits', embedding: null }, preprocess: { size: 1 }, labels: ['a', 'b'],
+  });
+  const answering = (rows: number) => new ContainerBackend({
+    timeoutMs: 1000, retries: 0, breaker: new CircuitBreaker(5, 1000),
+    send: async () => Response.json({ model_name: 'm', outputs: [{ name: 'logits', datatype: 'FP32', shape: [rows, 2], data: new Array(rows * 2).fill(1) }] }),
+  });
+  const input = { data: new Float32Array(3 * 4), batch: 4 }; // e.g. two images with their mirror views
+
+  it('takes one row per input', async () => {
+    const out = await answering(4).run(manifest, input, { wantEmbedding: false });
+    expect(out.classes).toBe(2);
+  });
+
+  it('refuses an answer with fewer rows than inputs instead of shifting images onto each other', async () => {
+    const err = await answering(2).run(manifest, input, { wantEmbedding: false }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).type).toBe('model-unavailable');
+    expect((err as ApiError).detail).toMatch(/2 rows of "logits" for 4 inputs/);
   });
 });

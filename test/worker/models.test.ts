@@ -1,5 +1,5 @@
 // Every shipped compact model, through the API in workerd, against its PyTorch-eager
-// reference (models/<id>/parity.json, written by scripts/train/fixtures.py from the same
+// reference (models/<id>/parity.json, written by scripts/train/release.py from the same
 // weights) and its stated hold-out accuracy. Hold-out images are 32x32, so the API's
 // preprocessing is exact and any difference is the runtime's.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -10,8 +10,10 @@ import { startWorker, type TestWorker } from '../support/worker';
 // @ts-ignore
 import { ROOT, SHARED_DIR } from '../../scripts/lib/local-models.mjs';
 
-interface Parity { tar_member: string[]; logits: number[][]; embedding: number[][]; top1_members?: string[]; top1?: number[] }
-interface Manifest { id: string; tier: string; onnx: { precision: string }; metrics?: { top1?: number }; outputs: { embedding: string | null } }
+/** One view's outputs (the raw graph) and, for a model with test-time views, the mean over them (what the API serves). */
+interface Outputs { logits: number[][]; embedding: number[][] }
+interface Parity extends Outputs { tar_member: string[]; views?: string[]; served?: Outputs; top1_members?: string[]; top1?: number[] }
+interface Manifest { id: string; tier: string; onnx: { precision: string }; tta?: string[]; metrics?: { top1?: number }; outputs: { embedding: string | null } }
 
 const modelsDir = join(ROOT, 'models');
 const shipped = existsSync(modelsDir)
@@ -35,21 +37,18 @@ beforeAll(async () => {
 });
 afterAll(async () => { await w?.dispose(); });
 
-async function classify(model: string, images: Uint8Array[], extra = '') {
+async function post<T>(path: string, images: Uint8Array[]): Promise<{ tta: string[]; results: T[] }> {
   const form = new FormData();
   for (const img of images) form.append('image', new Blob([img], { type: 'image/jpeg' }), 'x.jpg');
-  const res = await w.fetch(`/v1/classify?model=${model}&top_k=10&logits=true${extra}`, { method: 'POST', body: form });
+  const res = await w.fetch(path, { method: 'POST', body: form });
   if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
-  return ((await res.json()) as { results: Array<{ predictions: Array<{ index: number }>; logits: number[] }> }).results;
+  return (await res.json()) as { tta: string[]; results: T[] };
 }
-
-async function embed(model: string, images: Uint8Array[]) {
-  const form = new FormData();
-  for (const img of images) form.append('image', new Blob([img], { type: 'image/jpeg' }), 'x.jpg');
-  const res = await w.fetch(`/v1/embed?model=${model}&normalize=false`, { method: 'POST', body: form });
-  if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
-  return ((await res.json()) as { results: Array<{ embedding: number[]; dim: number }> }).results;
-}
+const classifyWithViews = (model: string, images: Uint8Array[], extra = '') =>
+  post<{ predictions: Array<{ index: number }>; logits: number[] }>(`/v1/classify?model=${model}&top_k=10&logits=true${extra}`, images);
+const classify = async (model: string, images: Uint8Array[], extra = '') => (await classifyWithViews(model, images, extra)).results;
+const embed = (model: string, images: Uint8Array[], extra = '') =>
+  post<{ embedding: number[]; dim: number }>(`/v1/embed?model=${model}&normalize=false${extra}`, images);
 
 const chunks = <T>(xs: T[], n: number) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
@@ -62,24 +61,35 @@ describe('the shipped models', () => {
     const parity = parityOf(m.id);
     describe(m.id, () => {
       if (m.onnx.precision === 'fp32') {
-        it('fp32: logits and embeddings match PyTorch eager (max abs diff <= 1e-3, top-1 100%)', async () => {
-          expect(parity, `models/${m.id}/parity.json`).not.toBeNull();
-          const imgs = parity!.tar_member.map((n) => readMember(tar, n));
-          const got = await classify(m.id, imgs);
-          const emb = await embed(m.id, imgs);
-          let maxLogit = 0, maxEmb = 0;
-          got.forEach((r, i) => {
-            const ref = parity!.logits[i]!;
-            r.logits.forEach((v, k) => { maxLogit = Math.max(maxLogit, Math.abs(v - ref[k]!)); });
-            expect(r.predictions[0]!.index).toBe(ref.indexOf(Math.max(...ref)));
-            emb[i]!.embedding.forEach((v, k) => { maxEmb = Math.max(maxEmb, Math.abs(v - parity!.embedding[i]![k]!)); });
+        // As served (the mean over the manifest's test-time views), then from one view (tta=false).
+        const cases: Array<[string, string, (p: Parity) => Outputs, (p: Parity) => string[]]> = [
+          ['as served', '', (p) => p.served ?? p, (p) => p.views ?? []],
+          ['one view (tta=false)', '&tta=false', (p) => p, () => []],
+        ];
+        for (const [name, extra, refOf, viewsOf] of cases) {
+          it(`fp32 ${name}: logits and embeddings match PyTorch eager (max abs diff <= 1e-3, top-1 100%)`, async () => {
+            expect(parity, `models/${m.id}/parity.json`).not.toBeNull();
+            expect(parity!.views ?? [], 'parity.json views = manifest tta').toEqual(m.tta ?? []);
+            const ref = refOf(parity!);
+            const imgs = parity!.tar_member.map((n) => readMember(tar, n));
+            const got = await classifyWithViews(m.id, imgs, extra);
+            const emb = await embed(m.id, imgs, extra);
+            expect(got.tta).toEqual(viewsOf(parity!));
+            expect(emb.tta).toEqual(viewsOf(parity!));
+            let maxLogit = 0, maxEmb = 0;
+            got.results.forEach((r, i) => {
+              const row = ref.logits[i]!;
+              r.logits.forEach((v, k) => { maxLogit = Math.max(maxLogit, Math.abs(v - row[k]!)); });
+              expect(r.predictions[0]!.index).toBe(row.indexOf(Math.max(...row)));
+              emb.results[i]!.embedding.forEach((v, k) => { maxEmb = Math.max(maxEmb, Math.abs(v - ref.embedding[i]![k]!)); });
+            });
+            console.log(`${m.id} ${name}: max abs logit diff ${maxLogit.toExponential(2)}, max abs embedding diff ${maxEmb.toExponential(2)} over ${imgs.length} images`);
+            expect(maxLogit).toBeLessThanOrEqual(1e-3);
+            expect(maxEmb).toBeLessThanOrEqual(1e-3);
           });
-          console.log(`${m.id}: max abs logit diff ${maxLogit.toExponential(2)}, max abs embedding diff ${maxEmb.toExponential(2)} over ${imgs.length} images`);
-          expect(maxLogit).toBeLessThanOrEqual(1e-3);
-          expect(maxEmb).toBeLessThanOrEqual(1e-3);
-        });
+        }
       } else {
-        it(`${m.onnx.precision}: top-1 agrees with PyTorch fp32 on >= 99% of 500 hold-out images`, async () => {
+        it(`${m.onnx.precision}: top-1 as served agrees with PyTorch fp32 on >= 99% of 500 hold-out images`, async () => {
           expect(parity?.top1_members, `models/${m.id.replace(/-int8$/, '')}/parity.json top1_members`).toBeTruthy();
           let agree = 0;
           const members = parity!.top1_members!;

@@ -1,0 +1,27 @@
+import type { ModelOutput } from '../inference/backend';
+
+/**
+ * Each image's outputs as the arithmetic mean over its `k` consecutive views (src/preprocess/views.ts):
+ * logits (or probabilities) and embeddings alike, so `/v1/classify` and `/v1/embed` agree.
+ */
+export function meanOverViews(out: ModelOutput, k: number): ModelOutput {
+  if (k === 1) return out;
+  return {
+    ...out,
+    logits: meanOfViews(out.logits, out.classes, k),
+    embedding: out.embedding && meanOfViews(out.embedding, out.embeddingDim, k),
+  };
+}
+
+/** Rows of `width` values, `k` consecutive rows per image -> one mean row per image. */
+export function meanOfViews(values: Float32Array, width: number, k: number): Float32Array {
+  const n = values.length / (width * k);
+  const out = new Float32Array(n * width);
+  for (let i = 0; i < n; i++) {
+    for (let v = 0; v < k; v++) {
+      const row = values.subarray((i * k + v) * width, (i * k + v + 1) * width);
+      for (let j = 0; j < width; j++) out[i * width + j]! += row[j]! / k;
+    }
+  }
+  return out;
+}
