@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run eval -- --model <id> --dir <folder of class-named subfolders> [--url http://localhost:8787]
-//   [--key edge-vit-dev-key] [--limit N] [--batch 8]
+//   [--key edge-vit-dev-key] [--limit N] [--batch 8] [--tta false]
 // Top-1 / top-5 of a model on your own labelled images, measured through the running API.
 // A subfolder's name is the true label, matched to the model's labels ignoring case, spaces,
 // underscores and hyphens (or an ImageNet synset like n01440764 at the start of the name).
@@ -13,6 +13,7 @@ const { values: a } = parseArgs({
   options: {
     model: { type: 'string' }, dir: { type: 'string' }, url: { type: 'string', default: 'http://localhost:8787' },
     key: { type: 'string', default: process.env.EDGE_VIT_KEY ?? 'edge-vit-dev-key' }, limit: { type: 'string' }, batch: { type: 'string', default: '8' },
+    tta: { type: 'string', default: 'true' }, // false: one view per image, as the API's tta=false
   },
 });
 if (!a.model || !a.dir) {
@@ -48,6 +49,7 @@ for (let i = 0; i < todo.length; i += Number(a.batch)) {
   for (const it of chunk) form.append('image', new Blob([readFileSync(it.path)]), it.path);
   form.append('model', a.model);
   form.append('top_k', '5');
+  form.append('tta', a.tta);
   const res = await fetch(`${a.url}/v1/classify`, { method: 'POST', body: form, headers });
   if (!res.ok) {
     failed += chunk.length;
