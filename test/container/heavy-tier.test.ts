@@ -26,10 +26,12 @@ async function outbound(req: MfRequest): Promise<MfResponse> {
   dialled.push(url.host);
   if (url.host !== 'container.test') return new MfResponse('not allowed in this test', { status: 599 });
   if (mode === 'down') throw new Error('connect ECONNREFUSED');
+  // Read the request first: a slow container is slow to answer, not to take the upload (an
+  // unread body of a timed-out attempt would hold up Miniflare's outbound channel for the retry).
+  const body = req.method === 'POST' ? new Uint8Array(await req.arrayBuffer()) : undefined;
   if (mode === 'slow') await new Promise((r) => setTimeout(r, 1500));
   const res = await fetch(c.url + url.pathname + url.search, {
-    method: req.method, headers: Object.fromEntries(req.headers as unknown as Iterable<[string, string]>),
-    body: req.method === 'POST' ? new Uint8Array(await req.arrayBuffer()) : undefined,
+    method: req.method, headers: Object.fromEntries(req.headers as unknown as Iterable<[string, string]>), body,
   });
   return new MfResponse(new Uint8Array(await res.arrayBuffer()), { status: res.status, headers: Object.fromEntries(res.headers) });
 }
