@@ -25,3 +25,10 @@ export function meanOfViews(values: Float32Array, width: number, k: number): Flo
   }
   return out;
 }
+
+/** One image's views run separately (the browser's batch-1 runs) -> their mean row, as meanOfViews would. */
+export function meanOfRows(rows: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(rows[0]!.length);
+  for (const row of rows) for (let j = 0; j < out.length; j++) out[j]! += row[j]! / rows.length;
+  return out;
+}

@@ -6,7 +6,7 @@ import type * as Ort from 'onnxruntime-web';
 import { decodeImage } from '../images/decode';
 import type { Manifest } from '../models/manifest';
 import { softmax, topK, type Prediction } from '../postprocess/classify';
-import { meanOfViews } from '../postprocess/views';
+import { meanOfRows } from '../postprocess/views';
 import { fromFloat16, resizedRgb, toFloat16, writeNormalized } from '../preprocess/tensor';
 import { viewCount, writeViews } from '../preprocess/views';
 
@@ -150,9 +150,7 @@ export async function classifyHere(file: Blob, id: string, headers: HeadersInit,
     return classifyHere(file, id, headers, want, k);
   }
   const t3 = performance.now();
-  const all = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  rows.forEach((r, v) => all.set(r, v * r.length));
-  const row = meanOfViews(all, rows[0]!.length, rows.length);
+  const row = meanOfRows(rows);
   const scores = info.outputs.kind === 'probabilities' ? row : softmax(row);
   return {
     predictions: topK(scores, info.labels, k),

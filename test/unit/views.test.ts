@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Preprocess } from '../../src/models/manifest';
-import { meanOverViews } from '../../src/postprocess/views';
+import { meanOfRows, meanOfViews, meanOverViews } from '../../src/postprocess/views';
 import { writeNormalized } from '../../src/preprocess/tensor';
 import { viewCount, writeViews } from '../../src/preprocess/views';
 
@@ -54,5 +54,18 @@ describe('test-time views', () => {
     expect(merged.classes).toBe(2);
     expect(meanOverViews(out, 1)).toBe(out);
     expect(meanOverViews({ ...out, embedding: null }, 2).embedding).toBeNull();
+  });
+
+  it('the browser\'s separately run views average exactly as one batch of them does', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }),
+      fc.array(fc.float({ noNaN: true, min: -50, max: 50 }), { minLength: 24, maxLength: 24 }),
+      (k, width, pool) => {
+        const rows = Array.from({ length: k }, (_, v) => Float32Array.from({ length: width }, (_, j) => pool[(v * width + j) % pool.length]!));
+        const batch = new Float32Array(k * width);
+        rows.forEach((r, v) => batch.set(r, v * width));
+        expect(Array.from(meanOfRows(rows))).toEqual(Array.from(meanOfViews(batch, width, k)));
+      },
+    ));
   });
 });
