@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-// npm run models:report [-- <id> ...] [--n 30] [--limit 5000] [--served-only]
+// npm run models:report [-- <id> ...] [--n 30] [--limit 5000]
 // The shipped CIFAR-10 models measured through the API in workerd, one Worker per model:
 // hold-out top-1/top-5 via POST /v1/classify (the 5,000 images no model trained on) as served
 // (with the manifest's test-time views) and from one view (tta=false), batch-1 latency
 // (session.run in the isolate, and end to end both ways), cold start, and workerd memory.
-// --served-only skips the second hold-out pass (tta=false), halving the run: its column then shows
-// the manifest's release figure for one view, marked *.
 // Prints the README's model table; raw numbers in .cache/bench/models.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +16,6 @@ import { buildWorker, startWorker } from './lib/worker-host.mjs';
 
 const { values: a, positionals } = parseArgs({ allowPositionals: true, options: {
   n: { type: 'string', default: '30' }, limit: { type: 'string', default: '5000' }, batch: { type: 'string', default: '16' },
-  'served-only': { type: 'boolean', default: false },
 } });
 const shipped = discoverModels([join(ROOT, 'models')]).map((m) => m.manifest)
   .filter((m) => m.metrics?.dataset === 'cifar10-holdout-5000' && (!positionals.length || positionals.includes(m.id)));
@@ -70,8 +67,7 @@ async function measure(m) {
     };
     const [e2eServed, e2eOne] = [await e2e(''), await e2e('&tta=false')];
     const acc = await accuracy(w, m.id);
-    const one = !m.tta?.length ? acc
-      : a['served-only'] ? { ...m.metrics.single_view, stated: true } : await accuracy(w, m.id, '&tta=false');
+    const one = m.tta?.length ? await accuracy(w, m.id, '&tta=false') : acc;
     return { id: m.id, family: m.family, params: m.params, bytes: m.onnx.bytes, precision: m.onnx.precision,
       tta: m.tta ?? [], stated_top1: m.metrics.top1, api: acc, api_one_view: one, epochs: m.training?.epochs, train_min: m.training?.wall_time_s / 60,
       raw_p50: median(raw), e2e_p50: e2eServed, e2e_one_view_p50: e2eOne, cold_p50: median(cold), workerd_peak_mib: workerdMemory().peak };
@@ -92,10 +88,9 @@ const pct = (x) => (x === undefined ? 'n/a' : (100 * x).toFixed(2));
 console.log(`\nShipped models through the API in workerd: ${images.length} hold-out images, batch-1 latency n=${a.n} (ms)\n`);
 console.log(table(
   ['model', 'family', 'params', 'ONNX MB', 'tta', 'top-1 % (API)', 'top-5 % (API)', 'top-1 % stated', 'top-1 % 1 view', 'epochs', 'train min', 'run p50', 'e2e p50', 'e2e 1 view', 'cold start', 'workerd peak MiB'],
-  rows.map((r) => [r.id, r.family, (r.params / 1e6).toFixed(2) + 'M', (r.bytes / 1e6).toFixed(2), r.tta.join('+') || '-', pct(r.api.top1), pct(r.api.top5), pct(r.stated_top1), pct(r.api_one_view.top1) + (r.api_one_view.stated ? '*' : ''),
+  rows.map((r) => [r.id, r.family, (r.params / 1e6).toFixed(2) + 'M', (r.bytes / 1e6).toFixed(2), r.tta.join('+') || '-', pct(r.api.top1), pct(r.api.top5), pct(r.stated_top1), pct(r.api_one_view.top1),
     fmt(r.epochs, 1), fmt(r.train_min, 0), fmt(r.raw_p50), fmt(r.e2e_p50), fmt(r.e2e_one_view_p50), fmt(r.cold_p50, 0), fmt(r.workerd_peak_mib, 0)]),
 ));
 console.log('\ntta: the test-time views averaged as served (1 view: tta=false); run: one session.run of one image inside the isolate;'
   + ' e2e: POST /v1/classify of one 32x32 JPEG from the client, as served and with tta=false;'
-  + ' cold start: R2 read + sha256 + session create; memory: VmHWM of the workerd process (whole runtime).'
-  + (a['served-only'] ? ' *: the release figure (onnxruntime-web in Node, the same images), not remeasured here.' : ''));
+  + ' cold start: R2 read + sha256 + session create; memory: VmHWM of the workerd process (whole runtime).');

@@ -18,15 +18,13 @@ export function meanOfViews(values: Float32Array, width: number, k: number): Flo
   const n = values.length / (width * k);
   const out = new Float32Array(n * width);
   for (let i = 0; i < n; i++) {
-    for (let v = 0; v < k; v++) {
-      const row = values.subarray((i * k + v) * width, (i * k + v + 1) * width);
-      for (let j = 0; j < width; j++) out[i * width + j]! += row[j]! / k;
-    }
+    const views = Array.from({ length: k }, (_, v) => values.subarray((i * k + v) * width, (i * k + v + 1) * width));
+    out.set(meanOfRows(views), i * width);
   }
   return out;
 }
 
-/** One image's views run separately (the browser's batch-1 runs) -> their mean row, as meanOfViews would. */
+/** One image's view rows -> their mean row; also the browser's, whose views run one at a time. */
 export function meanOfRows(rows: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(rows[0]!.length);
   for (const row of rows) for (let j = 0; j < out.length; j++) out[j]! += row[j]! / rows.length;
