@@ -33,7 +33,7 @@ from .train import OUT_ROOT, normalize
 
 MODELS = os.path.join(cifar.REPO, "models")
 # Every compact model trained on random horizontal flips, so its mirror view is in distribution;
-# averaging the two adds 0.1-0.6 points (manifests: metrics.top1 vs single_view) of hold-out top-1 per family for twice the compute.
+# averaging the two adds 0-0.6 points (manifests: metrics.top1 vs single_view) of hold-out top-1 per family for twice the compute.
 VIEWS = ["hflip"]
 SOURCE = ("trained from scratch on CIFAR-10 (45,000 training images of cifar10-train.tar; the last 500 per "
           "class held out) by scripts/train/train.py")
