@@ -6,7 +6,8 @@ overfits the plain crop+flip recipe (NesT's hold-out flattened at 81% from epoch
 ConvMixer ended its second cycle at 96.7% on its training batches and 86.2% on the hold-out).
 ``teacher`` names a shipped model whose top-1 on each augmented batch becomes a second target
 (weight ``distill``, else DEFAULT_DISTILL; DeiT's hard-label distillation): NesT plateaued at 84.1% over three restarts
-with CutMix alone, the ConvMixer default holds 87.7%. The teacher's forward costs about 40% more
+with CutMix alone, the ConvMixer default held 87.7% (1.2.0, the teacher of every distilled stage
+shipped before its 1.3.0, which holds 88.0%). The teacher's forward costs about 40% more
 per step on 2 cores (MViTv2: 0.60-0.76 s with it, 0.37-0.53 s without; `npm run
 bench:train-threads`), so a family far from its plateau
 trains without one and gets the epochs instead: MViTv2 trained its first 85 epochs without it and
