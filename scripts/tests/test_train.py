@@ -194,7 +194,7 @@ def test_soup_writes_the_averaged_checkpoint_and_a_record_that_says_how_it_was_m
         folder.mkdir()
         runs[folder.name] = create_model(RECIPES[model_id]["model"]).state_dict()
         torch.save(runs[folder.name], folder / "checkpoint.pth")
-        (folder / "record.json").write_text(json.dumps({"metrics": {"top1": 0.1, "measured_by": "PyTorch eager (scripts/train/train.py)"},
+        (folder / "record.json").write_text(json.dumps({"metrics": {"top1": 0.1, "single_view": {"top1": 0.1}, "measured_by": "release.py"},
                                                         "training": {"epochs": seed}}))
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
@@ -215,6 +215,7 @@ def test_soup_writes_the_averaged_checkpoint_and_a_record_that_says_how_it_was_m
         top1 = float((model.eval()(normalize(torch.from_numpy(x))).argmax(1).numpy() == y).mean())
     assert record["metrics"]["top1"] == pytest.approx(top1)
     assert record["metrics"]["measured_by"] == "PyTorch eager (scripts/train/soup.py)"
+    assert "single_view" not in record["metrics"]  # the other run's figures are not the soup's
     assert record["training"]["epochs"] == 2  # the other run's (longer) history
     assert record["training"]["soup"]["weight"] == 0.25 and "--weight 0.25" in record["training"]["soup"]["command"]
     assert json.loads((tmp_path / model_id / "record.json").read_text()) == record

@@ -15,6 +15,7 @@ import numpy as np
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 HOLDOUT_PER_CLASS = 500
+HOLDOUT_NAME = "cifar10-holdout-5000"  # the `dataset` every record and manifest names its metrics by
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get("EDGE_VIT_SHARED", os.path.join(os.path.dirname(REPO), "shared"))
 TAR = os.path.join(SHARED, "datasets", "cifar10-train.tar")

@@ -68,7 +68,7 @@ def served_metrics(onnx_path: str, x: np.ndarray, y: np.ndarray) -> dict:
     """Hold-out top-1/top-5 in onnxruntime-web as the API serves it (mean over VIEWS) and from one view."""
     k = 1 + len(VIEWS)
     logits = ort_web_logits(onnx_path, with_views(x, VIEWS))
-    return {"dataset": "cifar10-holdout-5000", **topk_metrics(mean_over_views(logits, k), y), "views": VIEWS,
+    return {"dataset": cifar.HOLDOUT_NAME, **topk_metrics(mean_over_views(logits, k), y), "views": VIEWS,
             "single_view": topk_metrics(logits[::k], y),
             "measured_by": "onnxruntime-web (WASM) in Node, scripts/train/release.py"}
 

@@ -44,7 +44,8 @@ def soup(model_id: str, other: str, weight: float = UNIFORM) -> dict:
     # The longer history of the two (the other run is a restart of this one) plus the averaging step.
     with open(os.path.join(other, "record.json")) as f:
         record = json.load(f)
-    record["metrics"] = {**record["metrics"], **final, "measured_by": "PyTorch eager (scripts/train/soup.py)"}
+    # Only the soup's own figures: the other run's record may carry release.py's (views, single_view) for its weights.
+    record["metrics"] = {"dataset": cifar.HOLDOUT_NAME, **final, "measured_by": "PyTorch eager (scripts/train/soup.py)"}
     record["training"]["soup"] = {"of": [f".cache/train/{model_id}", other], "weight": weight,
                                   "command": reproduce("soup", id=model_id, with_=other, weight=None if weight == UNIFORM else weight)}
     torch.save(sd, os.path.join(out, "checkpoint.pth"))

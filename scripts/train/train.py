@@ -217,7 +217,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
     torch.save(model.state_dict(), os.path.join(out, "checkpoint.pth"))
     record = {
         "id": model_id, "model": r["model"], "params": count_params(model),
-        "metrics": {"dataset": "cifar10-holdout-5000", **final, "measured_by": "PyTorch eager (scripts/train/train.py)"},
+        "metrics": {"dataset": cifar.HOLDOUT_NAME, **final, "measured_by": "PyTorch eager (scripts/train/train.py)"},
         "training": {"epochs": round(step / steps_per_epoch, 2), "steps": step, "batch": bs, "optimizer": "AdamW",
                      "lr": r["lr"], "weight_decay": r["wd"], "schedule": "warm-up 3% + cosine (time-bounded)",
                      "augmentation": augmentation(r.get("cutmix", 0.0), teacher_name, r.get("distill", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
