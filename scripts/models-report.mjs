@@ -87,10 +87,10 @@ writeFileSync(join(ROOT, '.cache', 'bench', 'models.json'), JSON.stringify(rows,
 const pct = (x) => (x === undefined ? 'n/a' : (100 * x).toFixed(2));
 console.log(`\nShipped models through the API in workerd: ${images.length} hold-out images, batch-1 latency n=${a.n} (ms)\n`);
 console.log(table(
-  ['model', 'family', 'params', 'ONNX MB', 'tta', 'top-1 % (API)', 'top-5 % (API)', 'top-1 % stated', 'top-1 % 1 view', 'epochs', 'train min', 'run p50', 'e2e p50', 'e2e 1 view', 'cold start', 'workerd peak MiB'],
-  rows.map((r) => [r.id, r.family, (r.params / 1e6).toFixed(2) + 'M', (r.bytes / 1e6).toFixed(2), r.tta.join('+') || '-', pct(r.api.top1), pct(r.api.top5), pct(r.stated_top1), pct(r.api_one_view.top1),
+  ['model', 'family', 'params', 'ONNX MB', 'views', 'top-1 % (API)', 'top-5 % (API)', 'top-1 % stated', 'top-1 % 1 view', 'epochs', 'train min', 'run p50', 'e2e p50', 'e2e 1 view', 'cold start', 'workerd peak MiB'],
+  rows.map((r) => [r.id, r.family, (r.params / 1e6).toFixed(2) + 'M', (r.bytes / 1e6).toFixed(2), String(1 + r.tta.length), pct(r.api.top1), pct(r.api.top5), pct(r.stated_top1), pct(r.api_one_view.top1),
     fmt(r.epochs, 1), fmt(r.train_min, 0), fmt(r.raw_p50), fmt(r.e2e_p50), fmt(r.e2e_one_view_p50), fmt(r.cold_p50, 0), fmt(r.workerd_peak_mib, 0)]),
 ));
-console.log('\ntta: the test-time views averaged as served (1 view: tta=false); run: one session.run of one image inside the isolate;'
+console.log('\nviews: forward passes per image as served, the image and its manifest\'s test-time views, averaged (1 view: tta=false); run: one session.run of one image inside the isolate;'
   + ' e2e: POST /v1/classify of one 32x32 JPEG from the client, as served and with tta=false;'
   + ' cold start: R2 read + sha256 + session create; memory: VmHWM of the workerd process (whole runtime).');

@@ -11,7 +11,8 @@ from scripts.train.command import reproduce
 from scripts.train.data import CLASSES, HOLDOUT_PER_CLASS, split_names
 from scripts.train.quantize import quantize_int8, quantize_weights
 from scripts.train.recipes import DEFAULT_DISTILL, RECIPES, stage_recipe
-from scripts.train.release import mean_over_views, next_version, ort_web_logits, with_views
+from scripts.train.release import next_version, ort_web_logits
+from scripts.train.views import apply_view, mean_over_views, parse_view, with_views
 from scripts.train.soup import average
 from scripts.train.train import cutmix, distilled_loss, load_teacher, mixed_loss, normalize
 from scripts.zoo.export import export_onnx
@@ -102,6 +103,22 @@ def test_views_follow_each_image_and_average_back_to_one_row_per_image():
     np.testing.assert_array_equal(with_views(x, []), x)
     out = np.array([[1.0, 2.0], [3.0, 6.0], [0.0, 0.0], [4.0, 4.0]], dtype=np.float32)
     np.testing.assert_array_equal(mean_over_views(out, 2), [[2.0, 4.0], [2.0, 2.0]])
+
+
+def test_shifted_views_move_the_content_with_reflected_edges_as_the_training_crops_did():
+    """shift(dy,dx) is the 32x32 window of train.augment's reflect-padded image at (4+dy, 4+dx), so
+    a shifted view is exactly one of the crops training drew; hflip+ mirrors first."""
+    x = torch.rand(2, 3, 32, 32)
+    padded = torch.nn.functional.pad(x, (4, 4, 4, 4), mode="reflect")
+    for dy, dx in ((1, 1), (-1, 1), (4, -4), (0, 2)):
+        want = padded[..., 4 + dy:36 + dy, 4 + dx:36 + dx].numpy()
+        np.testing.assert_array_equal(apply_view(x.numpy(), f"shift({dy},{dx})"), want)
+    mirrored = torch.nn.functional.pad(x.flip(-1), (4, 4, 4, 4), mode="reflect")[..., 5:37, 3:35].numpy()
+    np.testing.assert_array_equal(apply_view(x.numpy(), "hflip+shift(1,-1)"), mirrored)
+    assert with_views(x.numpy(), ["hflip", "shift(1,1)"]).shape == (6, 3, 32, 32)
+    for bad in ("shift(5,0)", "shift(0,0)", "vflip", "shift(1, 1)"):
+        with pytest.raises(ValueError):
+            parse_view(bad)
 
 
 def test_int8_weights_are_smaller_and_close_to_fp32(tmp_path):

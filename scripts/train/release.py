@@ -4,8 +4,8 @@
 
 * fp32 ONNX + manifest through the zoo exporter (checked against PyTorch on a random batch);
 * int8 weights (scripts/train/quantize.py) with their own manifest;
-* the manifest's test-time views (``tta``, VIEWS): the API averages each image's outputs over
-  itself and its mirror, as the model was trained on random flips;
+* the manifest's test-time views (``tta``: the family's recipe, scripts/train/views.py): the API
+  averages each image's outputs over itself and its views;
 * accuracy of both graphs on the 5,000 hold-out images with onnxruntime-web (the Worker's runtime),
   as served (with the views) and from one view, stated in each manifest's ``metrics`` (the API test
   holds the default to it within one point);
@@ -29,12 +29,11 @@ from ..zoo.layers import ExportWrapper
 from ..zoo.registry import create_model
 from . import data as cifar
 from .quantize import quantize_int8
+from .recipes import RECIPES, served_views
 from .train import OUT_ROOT, normalize
+from .views import mean_over_views, with_views
 
 MODELS = os.path.join(cifar.REPO, "models")
-# Every compact model trained on random horizontal flips, so its mirror view is in distribution;
-# averaging the two adds 0-0.6 points (manifests: metrics.top1 vs single_view) of hold-out top-1 per family for twice the compute.
-VIEWS = ["hflip"]
 SOURCE = ("trained from scratch on CIFAR-10 (45,000 training images of cifar10-train.tar; the last 500 per "
           "class held out) by scripts/train/train.py")
 
@@ -42,17 +41,6 @@ SOURCE = ("trained from scratch on CIFAR-10 (45,000 training images of cifar10-t
 def topk_metrics(logits: np.ndarray, y: np.ndarray) -> dict:
     top5 = np.argsort(-logits, axis=1)[:, :5]
     return {"top1": float(np.mean(top5[:, 0] == y)), "top5": float(np.mean((top5 == y[:, None]).any(1)))}
-
-
-def with_views(x: np.ndarray, views) -> np.ndarray:
-    """[N,3,H,W] -> [N*k,3,H,W]: each image followed by its views, the order the Worker batches them."""
-    assert set(views) <= {"hflip"}, views
-    stack = [x] + [x[..., ::-1] for _ in views]
-    return np.stack(stack, axis=1).reshape(-1, *x.shape[1:])
-
-
-def mean_over_views(out: np.ndarray, k: int) -> np.ndarray:
-    return out.reshape(-1, k, *out.shape[1:]).mean(axis=1)
 
 
 def ort_web_logits(onnx_path: str, x: np.ndarray) -> np.ndarray:
@@ -64,13 +52,20 @@ def ort_web_logits(onnx_path: str, x: np.ndarray) -> np.ndarray:
         return np.fromfile(out, dtype=np.float32).reshape(len(x), -1)
 
 
-def served_metrics(onnx_path: str, x: np.ndarray, y: np.ndarray) -> dict:
-    """Hold-out top-1/top-5 in onnxruntime-web as the API serves it (mean over VIEWS) and from one view."""
-    k = 1 + len(VIEWS)
-    logits = ort_web_logits(onnx_path, with_views(x, VIEWS))
-    return {"dataset": cifar.HOLDOUT_NAME, **topk_metrics(mean_over_views(logits, k), y), "views": VIEWS,
+def served_metrics(onnx_path: str, x: np.ndarray, y: np.ndarray, views) -> dict:
+    """Hold-out top-1/top-5 in onnxruntime-web as the API serves it (mean over the views) and from one view."""
+    k = 1 + len(views)
+    logits = ort_web_logits(onnx_path, with_views(x, views))
+    return {"dataset": cifar.HOLDOUT_NAME, **topk_metrics(mean_over_views(logits, k), y), "views": views,
             "single_view": topk_metrics(logits[::k], y),
             "measured_by": "onnxruntime-web (WASM) in Node, scripts/train/release.py"}
+
+
+def eager_outputs(wrapper, x: np.ndarray, chunk: int = 2000):
+    """(logits, embedding) of PyTorch eager over x, a chunk at a time (ten views of 5,000 images at once would not fit)."""
+    with torch.no_grad():
+        outs = [wrapper(torch.from_numpy(np.ascontiguousarray(x[i:i + chunk]))) for i in range(0, len(x), chunk)]
+    return tuple(np.concatenate([o[j].numpy() for o in outs]) for j in range(2))
 
 
 def write_json(path: str, obj) -> None:
@@ -111,16 +106,16 @@ def release(model_id: str, log=print) -> None:
     d = cifar.load()
     x = normalize(torch.from_numpy(d["x_hold"])).numpy()
     y = d["y_hold"]
-    k = 1 + len(VIEWS)
+    views = served_views(model_id)
+    k = 1 + len(views)
     model = create_model(record["model"]).eval()
     model.load_state_dict(sd)
-    with torch.no_grad():
-        logits, emb = (t.numpy() for t in ExportWrapper(model)(torch.from_numpy(np.ascontiguousarray(with_views(x, VIEWS)))))
+    logits, emb = eager_outputs(ExportWrapper(model), with_views(x, views))
     one = {"logits": logits[::k], "embedding": emb[::k]}
     served = {"logits": mean_over_views(logits, k), "embedding": mean_over_views(emb, k)}
 
-    manifest["tta"] = VIEWS
-    fp32 = served_metrics(os.path.join(out, "model.onnx"), x, y)
+    manifest["tta"] = views
+    fp32 = served_metrics(os.path.join(out, "model.onnx"), x, y, views)
     manifest["metrics"] = {**fp32, "pytorch_top1": topk_metrics(served["logits"], y)["top1"]}
     manifest["training"] = record["training"]
     write_json(os.path.join(out, "manifest.json"), manifest)
@@ -132,7 +127,7 @@ def release(model_id: str, log=print) -> None:
         "tar_member": [str(n) for n in d["hold_names"][sel]],
         "logits": np.round(one["logits"][sel], 6).tolist(),
         "embedding": np.round(one["embedding"][sel], 6).tolist(),
-        "views": VIEWS,
+        "views": views,
         "served": {"logits": np.round(served["logits"][sel], 6).tolist(),
                    "embedding": np.round(served["embedding"][sel], 6).tolist()},
         "top1_members": [str(n) for n in d["hold_names"][every10]],
@@ -144,7 +139,7 @@ def release(model_id: str, log=print) -> None:
     os.makedirs(q_dir, exist_ok=True)
     q_path = os.path.join(q_dir, "model.onnx")
     q_rec = quantize_int8(os.path.join(out, "model.onnx"), q_path)
-    int8 = served_metrics(q_path, x, y)
+    int8 = served_metrics(q_path, x, y, views)
     q_manifest = json.loads(json.dumps(manifest))
     q_manifest.update({
         "id": q_id,

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { ViewSchema } from '../preprocess/views';
+
+/** Enough for the mirror plus shifted copies of both; each view is one more forward pass per image. */
+const MAX_VIEWS = 16;
 
 /** The manifest schema (docs/manifest.md): everything serving needs to know about a model. */
 export const PreprocessSchema = z.object({
@@ -43,10 +47,11 @@ export const ManifestSchema = z.object({
   training: z.record(z.string(), z.unknown()).optional(),
   params: z.number().int().optional(),
   /**
-   * Test-time views whose outputs are averaged with the image's own (docs/manifest.md). "hflip":
-   * the mirror image, for models trained on random flips. Each view costs one more forward pass.
+   * Test-time views whose outputs are averaged with the image's own (docs/manifest.md): the mirror
+   * and shifted images, for models trained on random flips and crops. Each view costs one more
+   * forward pass.
    */
-  tta: z.array(z.enum(['hflip'])).max(1).default([]),
+  tta: z.array(ViewSchema).max(MAX_VIEWS).default([]),
   /** Edge model to use when this (heavy) model is unavailable and the client asked for fallback=edge. */
   fallback: z.string().optional(),
   source: z.string().optional(),

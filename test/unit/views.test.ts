@@ -1,11 +1,12 @@
-// Test-time views: the mirror written into the batch is the normalised mirror image, in both
-// layouts, and each image's outputs are the mean over its own views only.
+// Test-time views: each view written into the batch is the normalised mirrored / shifted image
+// (reflect-padded as the training crops were), in both layouts; view names outside the grammar are
+// refused; each image's outputs are the mean over its own views only.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Preprocess } from '../../src/models/manifest';
 import { meanOfRows, meanOfViews, meanOverViews } from '../../src/postprocess/views';
 import { writeNormalized } from '../../src/preprocess/tensor';
-import { viewCount, writeViews } from '../../src/preprocess/views';
+import { MAX_SHIFT, ViewSchema, viewCount, writeViews } from '../../src/preprocess/views';
 
 const p = (size: number): Preprocess => ({ size, resize: 'direct', crop_pct: 1, interpolation: 'bilinear', channel_order: 'BGR', scale: 1 / 255, mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] });
 
@@ -14,6 +15,31 @@ function mirroredRgb(rgb: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(rgb.length);
   for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let c = 0; c < 3; c++) {
     out[(y * size + x) * 3 + c] = rgb[(y * size + (size - 1 - x)) * 3 + c]!;
+  }
+  return out;
+}
+
+/** RGB bytes of the image padded by `pad` on every side, edges reflected without repeating them (numpy's and torch's "reflect"). */
+function reflectPadded(rgb: Uint8Array, size: number, pad: number): { rgb: Uint8Array; side: number } {
+  const side = size + 2 * pad;
+  const out = new Uint8Array(side * side * 3);
+  const axis = (i: number): number => {
+    let j = i - pad;
+    while (j < 0 || j >= size) j = j < 0 ? -j : 2 * (size - 1) - j;
+    return j;
+  };
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) for (let c = 0; c < 3; c++) {
+    out[(y * side + x) * 3 + c] = rgb[(axis(y) * size + axis(x)) * 3 + c]!;
+  }
+  return { rgb: out, side };
+}
+
+/** The `size` x `size` window of the padded image whose corner is (pad + dy, pad + dx). */
+function shiftedRgb(rgb: Uint8Array, size: number, dy: number, dx: number): Uint8Array {
+  const padded = reflectPadded(rgb, size, MAX_SHIFT);
+  const out = new Uint8Array(size * size * 3);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let c = 0; c < 3; c++) {
+    out[(y * size + x) * 3 + c] = padded.rgb[((y + MAX_SHIFT + dy) * padded.side + x + MAX_SHIFT + dx) * 3 + c]!;
   }
   return out;
 }
@@ -34,6 +60,41 @@ describe('test-time views', () => {
       }));
     });
   }
+
+  for (const layout of ['NCHW', 'NHWC'] as const) {
+    it(`${layout}: shift(dy,dx) and hflip+shift(dy,dx) equal normalising the reflect-padded, moved (mirrored) image`, () => {
+      const shift = fc.integer({ min: -MAX_SHIFT, max: MAX_SHIFT });
+      fc.assert(fc.property(fc.integer({ min: 2, max: 9 }), shift, shift, fc.boolean(), fc.integer({ min: 0, max: 2 ** 31 }), (size, dy, dx, mirror, seed) => {
+        fc.pre(dy !== 0 || dx !== 0);
+        const rgb = Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * 2654435761 + seed) % 256);
+        const per = 3 * size * size;
+        const batch = new Float32Array(per * 3).fill(NaN);
+        writeNormalized(rgb, p(size), layout, batch, 0);
+        writeViews(batch, 0, size, layout, ['hflip', `${mirror ? 'hflip+' : ''}shift(${dy},${dx})`]);
+        const want = new Float32Array(per);
+        writeNormalized(shiftedRgb(mirror ? mirroredRgb(rgb, size) : rgb, size, dy, dx), p(size), layout, want, 0);
+        expect(Array.from(batch.subarray(2 * per, 3 * per))).toEqual(Array.from(want));
+      }));
+    });
+  }
+
+  it('a 1-px shift moves the content: pixel (y, x) of shift(1,1) is pixel (y+1, x+1) of the image', () => {
+    const size = 4;
+    const rgb = Uint8Array.from({ length: size * size * 3 }, (_, i) => i);
+    const batch = new Float32Array(3 * size * size * 2);
+    writeNormalized(rgb, { ...p(size), channel_order: 'RGB', mean: [0, 0, 0], std: [1, 1, 1], scale: 1 }, 'NHWC', batch, 0);
+    writeViews(batch, 0, size, 'NHWC', ['shift(1,1)']);
+    const view = batch.subarray(3 * size * size);
+    expect(view[(0 * size + 0) * 3]).toBe(rgb[(1 * size + 1) * 3]);
+    expect(view[(3 * size + 3) * 3]).toBe(rgb[(2 * size + 2) * 3]); // past the edge: reflected to row/col 2
+  });
+
+  it('refuses view names outside the grammar and shifts beyond the training crops', () => {
+    for (const ok of ['hflip', 'shift(1,-1)', 'hflip+shift(-4,4)', 'shift(0,2)']) expect(ViewSchema.safeParse(ok).success, ok).toBe(true);
+    for (const bad of ['vflip', 'shift(5,0)', 'shift(0,0)', 'shift(1, 1)', 'shift+hflip(1,1)', 'hflip+hflip', '', 'rot90']) {
+      expect(ViewSchema.safeParse(bad).success, bad).toBe(false);
+    }
+  });
 
   it('no views: one input per image and nothing written', () => {
     expect(viewCount([])).toBe(1);
