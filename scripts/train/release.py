@@ -29,7 +29,7 @@ from ..zoo.layers import ExportWrapper
 from ..zoo.registry import create_model
 from . import data as cifar
 from .quantize import quantize_int8
-from .recipes import RECIPES, served_views
+from .recipes import served_views
 from .train import OUT_ROOT, normalize
 from .views import mean_over_views, with_views
 
