@@ -27,7 +27,7 @@ elapsed time, so a run always completes its cosine decay within its budget. On a
 # random flips and on crops moved up to 4 px, so mirrored and shifted views are in distribution.
 # The mirror plus four diagonal 1-px shifts of the image and of the mirror (10 forward passes) lift
 # hold-out top-1 over the mirror alone by 1.4-2.1 points for the four attention families (release.py,
-# 2026-12-07) but by 0.34 for ConvMixer (a PyTorch check averaging probabilities), so the default keeps
+# 2026-12-07) but by 0.36 for ConvMixer (`python3 -m scripts.train.views_probe`), so the default keeps
 # the mirror alone and its 2 passes. README, "Against the goals", has the figures and how they were chosen.
 FLIP = ["hflip"]
 
