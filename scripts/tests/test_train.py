@@ -13,6 +13,7 @@ from scripts.train.quantize import quantize_int8, quantize_weights
 from scripts.train.recipes import DEFAULT_DISTILL, RECIPES, stage_recipe
 from scripts.train.release import next_version, ort_web_logits
 from scripts.train.views import apply_view, mean_over_views, parse_view, with_views
+from scripts.train.views_probe import correct_by_set, logits_per_view, split_check
 from scripts.train.soup import average
 from scripts.train.train import cutmix, distilled_loss, load_teacher, mixed_loss, normalize
 from scripts.zoo.export import export_onnx
@@ -119,6 +120,32 @@ def test_shifted_views_move_the_content_with_reflected_edges_as_the_training_cro
     for bad in ("shift(5,0)", "shift(0,0)", "vflip", "shift(1, 1)"):
         with pytest.raises(ValueError):
             parse_view(bad)
+
+
+def test_the_probe_runs_each_view_once_and_averages_as_the_worker_batches_them():
+    """Views run one at a time in the probe; averaging their logits must equal the batched path
+    (with_views + mean_over_views) that release.py and the Worker use."""
+    torch.manual_seed(0)
+    model = create_model("vit_cifar").eval()
+    x = np.random.default_rng(0).standard_normal((6, 3, 32, 32)).astype(np.float32)
+    views = ["hflip", "shift(1,1)", "hflip+shift(-2,2)"]
+    per_view = logits_per_view(model, torch.contiguous_format, x, {"", *views}, chunk=4)
+    with torch.no_grad():
+        batched = mean_over_views(model(torch.from_numpy(with_views(x, views))).numpy(), 1 + len(views))
+    y = batched.argmax(1)
+    np.testing.assert_allclose(np.mean([per_view[v] for v in ["", *views]], axis=0), batched, atol=1e-5)
+    assert correct_by_set(per_view, y, {"served": views})["served"].all()
+
+
+def test_split_check_picks_on_one_half_and_measures_on_the_other():
+    """Set a is right on every even image and b on every odd one: each half picks its own winner,
+    which then scores 0 on the other half; a tie goes to the first (cheapest) set."""
+    even = np.arange(8) % 2 == 0
+    out = split_check({"a": even, "b": ~even})
+    assert out["even->odd"] == ("a", 0.0) and out["odd->even"] == ("b", 0.0) and out["cross-checked"] == 0.0
+    same = np.array([True, False] * 4)
+    assert split_check({"cheap": same, "dear": same.copy()})["even->odd"] == ("cheap", 0.0)
+    assert split_check({"a": np.ones(8, bool)})["cross-checked"] == 1.0
 
 
 def test_int8_weights_are_smaller_and_close_to_fp32(tmp_path):

@@ -38,6 +38,11 @@ def augmentation(cutmix: float, teacher: str | None = None, weight: float = 0.0)
             + (f"; hard-label distillation from {teacher} (weight {weight})" if teacher else ""))
 
 
+def memory_format(recipe: dict) -> torch.memory_format:
+    """channels_last where the recipe asks for it: ConvMixer's depthwise convs run faster so on CPU."""
+    return torch.channels_last if recipe.get("channels_last") else torch.contiguous_format
+
+
 def normalize(x_u8: torch.Tensor) -> torch.Tensor:
     """[N,32,32,3] uint8 -> [N,3,32,32] float, exactly as the manifest's preprocessing."""
     x = x_u8.permute(0, 3, 1, 2).float() * (1 / 255)
@@ -97,7 +102,7 @@ def load_teacher(teacher_id: str, device):
         manifest = json.load(f)
     model = create_model(RECIPES[teacher_id]["model"])
     model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, teacher_id, "model.onnx"), model), strict=True)
-    fmt = torch.channels_last if RECIPES[teacher_id].get("channels_last") else torch.contiguous_format
+    fmt = memory_format(RECIPES[teacher_id])
     model = model.to(device).to(memory_format=fmt).eval().requires_grad_(False)
 
     @torch.inference_mode()
@@ -158,7 +163,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
         model.load_state_dict(torch.load(os.path.join(out, "checkpoint.pth"), map_location="cpu"))
         with open(os.path.join(out, "record.json")) as f:
             previous = json.load(f)["training"]
-    fmt = torch.channels_last if r.get("channels_last") else torch.contiguous_format  # faster depthwise convs
+    fmt = memory_format(r)
     model = model.to(memory_format=fmt)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "pos_embed" not in n and "token" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "pos_embed" not in n and "token" not in n)]

@@ -37,11 +37,20 @@ export const viewCount = (views: readonly View[]): number => 1 + views.length;
 export function writeViews(out: Float32Array, index: number, size: number, layout: 'NCHW' | 'NHWC', views: readonly View[]): void {
   const per = 3 * size * size;
   const src = out.subarray(index * per, (index + 1) * per);
-  views.forEach((view, v) => {
-    const op = parseView(view);
-    if (!op) throw new TypeError(`unknown test-time view ${view}`); // the manifest schema refuses these first
-    remap(src, out.subarray((index + 1 + v) * per, (index + 2 + v) * per), size, layout, op);
-  });
+  views.forEach((view, v) => remap(src, out.subarray((index + 1 + v) * per, (index + 2 + v) * per), size, layout, opOf(view)));
+}
+
+// Every image of every request names the same few views; parse each name once per isolate.
+const ops = new Map<string, ViewOp>();
+
+function opOf(view: View): ViewOp {
+  let op = ops.get(view);
+  if (!op) {
+    const parsed = parseView(view);
+    if (!parsed) throw new TypeError(`unknown test-time view ${view}`); // the manifest schema refuses these first
+    ops.set(view, (op = parsed));
+  }
+  return op;
 }
 
 /** Reflects an index into [0, size) the way the training crops' reflect padding did (edge not repeated). */

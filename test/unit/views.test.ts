@@ -104,6 +104,11 @@ describe('test-time views', () => {
     expect(Array.from(batch)).toEqual(new Array(12).fill(7));
   });
 
+  it('refuses a view the schema would refuse, every time (a bad name is never remembered as good)', () => {
+    const batch = new Float32Array(3 * 2 * 2 * 2);
+    for (let i = 0; i < 2; i++) expect(() => writeViews(batch, 0, 2, 'NCHW', ['shift(0,0)'])).toThrow(TypeError);
+  });
+
   it("averages each image's consecutive views, logits and embeddings alike", () => {
     const out = {
       logits: Float32Array.from([1, 2, 3, 5, /* image 2 */ 10, 0, 0, 10]), classes: 2,
