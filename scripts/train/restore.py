@@ -96,13 +96,18 @@ def state_dict_from_onnx(onnx_path: str, model: torch.nn.Module) -> dict:
     return sd
 
 
+def shipped_model(model_id: str) -> torch.nn.Module:
+    """The family's zoo module carrying the weights of its committed fp32 ONNX."""
+    model = create_model(RECIPES[model_id]["model"])
+    model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, model_id, "model.onnx"), model), strict=True)
+    return model
+
+
 def restore(model_id: str, log=print) -> str:
     manifest_path = os.path.join(MODELS, model_id, "manifest.json")
     with open(manifest_path) as f:
         manifest = json.load(f)
-    model = create_model(RECIPES[model_id]["model"])
-    sd = state_dict_from_onnx(os.path.join(MODELS, model_id, "model.onnx"), model)
-    model.load_state_dict(sd, strict=True)
+    model = shipped_model(model_id)
     out = os.path.join(OUT_ROOT, model_id)
     os.makedirs(out, exist_ok=True)
     torch.save(model.state_dict(), os.path.join(out, "checkpoint.pth"))

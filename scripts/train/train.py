@@ -96,12 +96,11 @@ def load_teacher(teacher_id: str, device):
 
     From the ONNX rather than a training checkpoint so that any clone distils from the same teacher.
     """
-    from .restore import state_dict_from_onnx  # restore imports this module
+    from .restore import shipped_model  # restore imports this module
     from .release import MODELS
     with open(os.path.join(MODELS, teacher_id, "manifest.json")) as f:
         manifest = json.load(f)
-    model = create_model(RECIPES[teacher_id]["model"])
-    model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, teacher_id, "model.onnx"), model), strict=True)
+    model = shipped_model(teacher_id)
     fmt = memory_format(RECIPES[teacher_id])
     model = model.to(device).to(memory_format=fmt).eval().requires_grad_(False)
 

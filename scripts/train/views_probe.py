@@ -22,27 +22,28 @@ import torch
 from ..zoo.registry import create_model
 from . import data as cifar
 from .recipes import FLIP, RECIPES, flip_and_diagonal_shifts, served_views
+from .restore import shipped_model
 from .train import OUT_ROOT, memory_format, normalize
 from .views import apply_view
 
-# Ordered by cost, so a tie goes to the cheaper set.
+# Ordered by cost, so a tie goes to the cheaper set. The shift sets are the mirror plus four diagonal
+# shifts of the image and of the mirror.
 CANDIDATES = {
     "one view": [],
     "mirror": FLIP,
-    "mirror + 1-px diagonal shifts": flip_and_diagonal_shifts(1),
-    "mirror + 2-px diagonal shifts": flip_and_diagonal_shifts(2),
+    "1-px set": flip_and_diagonal_shifts(1),
+    "2-px set": flip_and_diagonal_shifts(2),
 }
 IDENTITY = ""
 
 
 def load(model_id: str, checkpoint: bool) -> torch.nn.Module:
-    from .restore import state_dict_from_onnx
-    from .release import MODELS
-    model = create_model(RECIPES[model_id]["model"]).eval()
-    sd = (torch.load(os.path.join(OUT_ROOT, model_id, "checkpoint.pth"), map_location="cpu") if checkpoint
-          else state_dict_from_onnx(os.path.join(MODELS, model_id, "model.onnx"), model))
-    model.load_state_dict(sd, strict=True)
-    return model.to(memory_format=memory_format(RECIPES[model_id]))
+    if checkpoint:
+        model = create_model(RECIPES[model_id]["model"])
+        model.load_state_dict(torch.load(os.path.join(OUT_ROOT, model_id, "checkpoint.pth"), map_location="cpu"), strict=True)
+    else:
+        model = shipped_model(model_id)
+    return model.eval().to(memory_format=memory_format(RECIPES[model_id]))
 
 
 @torch.no_grad()
@@ -82,10 +83,6 @@ def probe(model_id: str, x: np.ndarray, y: np.ndarray, checkpoint: bool = False)
             "served": (len(sets["served"]) + 1, float(served.mean()))}
 
 
-def short(name: str) -> str:
-    return {"mirror + 1-px diagonal shifts": "1-px set", "mirror + 2-px diagonal shifts": "2-px set"}.get(name, name)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m scripts.train.views_probe")
     ap.add_argument("--id", action="append", required=True, choices=sorted(RECIPES))
@@ -108,7 +105,7 @@ def main(argv=None) -> int:
         print("| --- " * 5 + "|")
         for model_id, r in results.items():
             s = r["split"]
-            cells = [f"{short(s[h][0])}, {100 * s[h][1]:.2f}" for h in ("even->odd", "odd->even")]
+            cells = [f"{s[h][0]}, {100 * s[h][1]:.2f}" for h in ("even->odd", "odd->even")]
             print(f"| {model_id} | " + " | ".join(cells) + f" | {100 * s['cross-checked']:.2f} | {100 * r['served'][1]:.2f} |")
     if a.json:
         with open(a.json, "w") as f:
