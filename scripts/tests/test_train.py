@@ -15,7 +15,7 @@ from scripts.train.release import next_version, ort_web_logits
 from scripts.train.views import apply_view, mean_over_views, parse_view, with_views
 from scripts.train.views_probe import correct_by_set, logits_per_view, split_check
 from scripts.train.soup import average
-from scripts.train.train import cutmix, distilled_loss, load_teacher, mixed_loss, normalize
+from scripts.train.train import cutmix, distilled_loss, load_teacher, mixed_loss, model_input, normalize, upscale
 from scripts.zoo.export import export_onnx
 from scripts.zoo.registry import create_model
 
@@ -192,14 +192,12 @@ def test_restore_rebuilds_every_shipped_family_exactly(model_id):
     constants, Swin's position tables folded into attention biases) -> a strict state_dict whose
     PyTorch logits on the parity fixtures' hold-out JPEGs are the released ones (what train --resume
     starts from)."""
-    from scripts.train.restore import state_dict_from_onnx
-    from scripts.train.release import MODELS
+    from scripts.train.restore import shipped_manifest, shipped_model
 
     x, released = parity_images(model_id)
-    model = create_model(RECIPES[model_id]["model"]).eval()
-    model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, model_id, "model.onnx"), model), strict=True)
+    model = shipped_model(model_id).eval()  # state_dict_from_onnx, loaded strictly
     with torch.no_grad():
-        logits = model(normalize(torch.from_numpy(x))).numpy()
+        logits = model(model_input(x, shipped_manifest(model_id)["preprocess"]["size"])).numpy()
     assert np.abs(logits - released).max() < 1e-4
 
 
@@ -333,3 +331,43 @@ def test_a_stages_overrides_replace_only_what_they_name():
     assert "distill" not in RECIPES["vit-cifar10"] and stage_recipe("vit-cifar10")["distill"] == DEFAULT_DISTILL
     assert stage_recipe("vit-cifar10", cutmix=0.5)["cutmix"] == 0.5 and "cutmix" not in RECIPES["vit-cifar10"]
     assert "distill" not in RECIPES["swin-cifar10"]  # the stage's copy, not the table, changed
+
+
+def test_training_upscales_as_the_worker_resizes_up_to_its_8_bit_rounding():
+    """A family trained at more than 32 px sees its crops upscaled by upscale() (float, after the
+    augmentation); the Worker resizes the decoded 32 px image with Pillow's bilinear filter in 8 bits
+    (model_input, which src/preprocess/resample.ts reproduces). The two may differ by the rounding
+    alone: half a grey level after each of Pillow's two passes, so one grey level over the smallest std."""
+    x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    served = model_input(x, 48)
+    trained = upscale(normalize(torch.from_numpy(x)), 48)
+    assert served.shape == trained.shape == (4, 3, 48, 48)
+    assert float((served - trained).abs().max()) <= 1 / 255 / min(0.247, 0.2435, 0.2616) + 1e-4  # + float32 noise
+    assert torch.equal(model_input(x, 32), normalize(torch.from_numpy(x)))  # 32 px: no resize at all
+
+
+def test_an_input_size_given_on_the_command_line_trains_and_measures_at_that_size(tiny_trainer, monkeypatch):
+    """--input-size 48 on ViT: the student sees 48 px batches (the teacher still the 32 px crops it
+    was trained on), the checkpoint carries a 12x12 grid of position embeddings, and the record says so."""
+    train_mod = tiny_trainer
+    seen = {"student": set(), "teacher": set()}
+    real_build, real_load = train_mod.build_model, train_mod.load_teacher
+
+    def watched_build(recipe, input_size=None):
+        model = real_build(recipe, input_size)
+        model.register_forward_pre_hook(lambda _, args: seen["student"].add(tuple(args[0].shape[-2:])))
+        return model
+
+    def watched_teacher(teacher_id, device):
+        logits, name = real_load(teacher_id, device)
+        return (lambda x: (seen["teacher"].add(tuple(x.shape[-2:])), logits(x))[1]), name
+    monkeypatch.setattr(train_mod, "build_model", watched_build)
+    monkeypatch.setattr(train_mod, "load_teacher", watched_teacher)
+
+    record = train_mod.train("vit-cifar10", budget_min=10, epochs=1, threads=1, seed=0, log=lambda _: None, input_size=48)
+
+    assert seen == {"student": {(48, 48)}, "teacher": {(32, 32)}}
+    sd = torch.load(os.path.join(train_mod.OUT_ROOT, "vit-cifar10", "checkpoint.pth"))
+    assert sd["pos_embed"].shape == (1, 1 + 12 * 12, 96)
+    assert record["input_size"] == 48 and "upscaled to 48 px" in record["training"]["augmentation"]
+    assert record["training"]["command"].endswith("--input-size 48")

@@ -61,13 +61,18 @@ RECIPES = {
 
 
 def stage_recipe(model_id: str, lr: float | None = None, teacher: str | None = None, distill: float | None = None,
-                 cutmix: float | None = None) -> dict:
+                 cutmix: float | None = None, input_size: int | None = None) -> dict:
     """The recipe one stage runs: the family's, with the command line's overrides (None: keep)."""
-    overrides = {"lr": lr, "teacher": teacher, "distill": distill, "cutmix": cutmix}
+    overrides = {"lr": lr, "teacher": teacher, "distill": distill, "cutmix": cutmix, "input_size": input_size}
     r = {**RECIPES[model_id], **{k: v for k, v in overrides.items() if v is not None}}
     if r.get("teacher") and r.get("distill") is None:
         r["distill"] = DEFAULT_DISTILL
     return r
+
+
+def input_size(model_id: str) -> int:
+    """The side of the square input a family is trained and served at: CIFAR's 32 px unless its recipe upscales."""
+    return RECIPES[model_id].get("input_size", 32)
 
 
 def served_views(model_id: str) -> list:

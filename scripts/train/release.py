@@ -26,11 +26,10 @@ import torch
 
 from ..zoo.export import export_model, sha256_file
 from ..zoo.layers import ExportWrapper
-from ..zoo.registry import create_model
 from . import data as cifar
 from .quantize import quantize_int8
-from .recipes import served_views
-from .train import OUT_ROOT, normalize
+from .recipes import RECIPES, input_size, served_views
+from .train import OUT_ROOT, build_model, model_input
 from .views import mean_over_views, with_views
 
 MODELS = os.path.join(cifar.REPO, "models")
@@ -98,17 +97,18 @@ def release(model_id: str, log=print) -> None:
     sd = torch.load(os.path.join(run, "checkpoint.pth"), map_location="cpu")
     out = os.path.join(MODELS, model_id)
     previous = read_manifest(out)
-    manifest = export_model(record["model"], out, state_dict=sd, model_id=model_id, source=SOURCE,
+    size = input_size(model_id)
+    manifest = export_model(record["model"], out, state_dict=sd, model_id=model_id, source=SOURCE, img_size=size,
                             log=log)
     manifest["license"] = "MIT"
     manifest["version"] = next_version(previous, manifest["onnx"]["sha256"])
 
     d = cifar.load()
-    x = normalize(torch.from_numpy(d["x_hold"])).numpy()
+    x = model_input(d["x_hold"], size).numpy()
     y = d["y_hold"]
     views = served_views(model_id)
     k = 1 + len(views)
-    model = create_model(record["model"]).eval()
+    model = build_model(RECIPES[model_id]).eval()
     model.load_state_dict(sd)
     logits, emb = eager_outputs(ExportWrapper(model), with_views(x, views))
     one = {"logits": logits[::k], "embedding": emb[::k]}

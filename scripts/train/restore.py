@@ -24,10 +24,10 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from ..zoo.registry import count_params, create_model
+from ..zoo.registry import count_params
 from .recipes import RECIPES
 from .release import MODELS
-from .train import OUT_ROOT
+from .train import OUT_ROOT, build_model
 
 
 def module_path(node_name: str) -> str:
@@ -96,22 +96,26 @@ def state_dict_from_onnx(onnx_path: str, model: torch.nn.Module) -> dict:
     return sd
 
 
+def shipped_manifest(model_id: str) -> dict:
+    with open(os.path.join(MODELS, model_id, "manifest.json")) as f:
+        return json.load(f)
+
+
 def shipped_model(model_id: str) -> torch.nn.Module:
-    """The family's zoo module carrying the weights of its committed fp32 ONNX."""
-    model = create_model(RECIPES[model_id]["model"])
+    """The family's zoo module carrying the weights of its committed fp32 ONNX, at the input size its manifest serves."""
+    model = build_model(RECIPES[model_id], shipped_manifest(model_id)["preprocess"]["size"])
     model.load_state_dict(state_dict_from_onnx(os.path.join(MODELS, model_id, "model.onnx"), model), strict=True)
     return model
 
 
 def restore(model_id: str, log=print) -> str:
-    manifest_path = os.path.join(MODELS, model_id, "manifest.json")
-    with open(manifest_path) as f:
-        manifest = json.load(f)
+    manifest = shipped_manifest(model_id)
     model = shipped_model(model_id)
     out = os.path.join(OUT_ROOT, model_id)
     os.makedirs(out, exist_ok=True)
     torch.save(model.state_dict(), os.path.join(out, "checkpoint.pth"))
-    record = {"id": model_id, "model": RECIPES[model_id]["model"], "params": count_params(model),
+    record = {"id": model_id, "model": RECIPES[model_id]["model"], "input_size": manifest["preprocess"]["size"],
+              "params": count_params(model),
               "metrics": manifest.get("metrics", {}), "training": manifest["training"]}
     with open(os.path.join(out, "record.json"), "w") as f:
         json.dump(record, f, indent=2)

@@ -15,11 +15,10 @@ import os
 
 import torch
 
-from ..zoo.registry import create_model
 from . import data as cifar
 from .command import reproduce
-from .recipes import RECIPES
-from .train import OUT_ROOT, evaluate
+from .recipes import RECIPES, input_size
+from .train import OUT_ROOT, build_model, evaluate
 
 
 UNIFORM = 0.5  # the default share of the other run; left out of the recorded command
@@ -37,10 +36,10 @@ def soup(model_id: str, other: str, weight: float = UNIFORM) -> dict:
     out = os.path.join(OUT_ROOT, model_id)
     load = lambda d: torch.load(os.path.join(d, "checkpoint.pth"), map_location="cpu")
     sd = average(load(out), load(other), weight)
-    model = create_model(RECIPES[model_id]["model"])
+    model = build_model(RECIPES[model_id])
     model.load_state_dict(sd)
     d = cifar.load()
-    final = evaluate(model, d["x_hold"], d["y_hold"], torch.device("cpu"))  # no_grad, eval mode inside
+    final = evaluate(model, d["x_hold"], d["y_hold"], torch.device("cpu"), input_size=input_size(model_id))  # no_grad, eval mode inside
     # The longer history of the two (the other run is a restart of this one) plus the averaging step.
     with open(os.path.join(other, "record.json")) as f:
         record = json.load(f)

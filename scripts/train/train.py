@@ -33,8 +33,8 @@ OUT_ROOT = os.path.join(cifar.REPO, ".cache", "train")
 AUGMENTATION = "random crop 32 from 4px reflect padding, horizontal flip; label smoothing 0.1"
 
 
-def augmentation(cutmix: float, teacher: str | None = None, weight: float = 0.0) -> str:
-    return (AUGMENTATION + (f"; CutMix (alpha 1) on {cutmix:.0%} of batches" if cutmix else "")
+def augmentation(cutmix: float, teacher: str | None = None, weight: float = 0.0, input_size: int = 32) -> str:
+    return (AUGMENTATION + (f"; upscaled to {input_size} px (bilinear)" if input_size != 32 else "") + (f"; CutMix (alpha 1) on {cutmix:.0%} of batches" if cutmix else "")
             + (f"; hard-label distillation from {teacher} (weight {weight})" if teacher else ""))
 
 
@@ -49,6 +49,30 @@ def normalize(x_u8: torch.Tensor) -> torch.Tensor:
     mean = torch.tensor(CIFAR10_MEAN, device=x.device).view(1, 3, 1, 1)
     std = torch.tensor(CIFAR10_STD, device=x.device).view(1, 3, 1, 1)
     return (x - mean) / std
+
+
+def upscale(x: torch.Tensor, size: int) -> torch.Tensor:
+    """[N,3,32,32] float -> [N,3,size,size] by half-pixel bilinear interpolation: the training-time
+    twin of model_input's Pillow resize (the same filter, without its rounding to 8 bits)."""
+    if x.shape[-1] == size:
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+
+
+def model_input(x_u8: np.ndarray, size: int = 32) -> torch.Tensor:
+    """[N,32,32,3] uint8 -> [N,3,size,size] float, bit for bit what the Worker feeds the model for
+    these images: a `resize: direct` bilinear Pillow resize (src/preprocess/resample.ts reproduces
+    Pillow's) when the manifest asks for more than 32 px, then normalize."""
+    if x_u8.shape[1] != size:
+        from PIL import Image
+        x_u8 = np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BILINEAR)) for im in x_u8])
+    return normalize(torch.from_numpy(np.ascontiguousarray(x_u8)))
+
+
+def build_model(recipe: dict, input_size: int | None = None) -> torch.nn.Module:
+    """The recipe's zoo model for its input size (ViT's position embeddings are sized by it; a state
+    dict made at another size is resampled as it loads)."""
+    return create_model(recipe["model"], img_size=input_size or recipe.get("input_size", 32))
 
 
 def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -95,18 +119,18 @@ def load_teacher(teacher_id: str, device):
     """The shipped fp32 weights of another model (its committed ONNX), frozen, for distillation.
 
     From the ONNX rather than a training checkpoint so that any clone distils from the same teacher.
+    It takes the student's 32 px crops, upscaled to the size it is served at.
     """
-    from .restore import shipped_model  # restore imports this module
-    from .release import MODELS
-    with open(os.path.join(MODELS, teacher_id, "manifest.json")) as f:
-        manifest = json.load(f)
+    from .restore import shipped_manifest, shipped_model  # restore imports this module
+    manifest = shipped_manifest(teacher_id)
     model = shipped_model(teacher_id)
     fmt = memory_format(RECIPES[teacher_id])
     model = model.to(device).to(memory_format=fmt).eval().requires_grad_(False)
+    size = manifest["preprocess"]["size"]
 
     @torch.inference_mode()
     def logits(x: torch.Tensor) -> torch.Tensor:
-        return model(x.contiguous(memory_format=fmt))
+        return model(upscale(x, size).contiguous(memory_format=fmt))
     return logits, f"{teacher_id} {manifest['version']}"
 
 
@@ -117,11 +141,11 @@ def distilled_loss(logits: torch.Tensor, label_loss: torch.Tensor, teacher_logit
 
 
 @torch.no_grad()
-def evaluate(model, x_u8: np.ndarray, y: np.ndarray, device, batch: int = 500) -> dict:
+def evaluate(model, x_u8: np.ndarray, y: np.ndarray, device, batch: int = 500, input_size: int = 32) -> dict:
     model.eval()
     top1 = top5 = 0
     for i in range(0, len(x_u8), batch):
-        xb = normalize(torch.from_numpy(x_u8[i:i + batch]).to(device))
+        xb = model_input(x_u8[i:i + batch], input_size).to(device)
         logits = model(xb)
         t5 = logits.topk(5, dim=1).indices.cpu()
         yb = torch.from_numpy(y[i:i + batch])
@@ -145,16 +169,17 @@ def hardware(device: torch.device) -> str:
 
 def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int, log=print, resume: bool = False,
           lr: float | None = None, teacher: str | None = None, distill: float | None = None,
-          cutmix_share: float | None = None) -> dict:
+          cutmix_share: float | None = None, input_size: int | None = None) -> dict:
     # --lr: a different peak learning rate, e.g. a gentler warm restart of a converged model.
     # --teacher: distil one stage (typically a warm restart) without changing the from-scratch recipe.
     # --cutmix: add CutMix to a stage once a model starts to overfit the plain recipe.
-    r = stage_recipe(model_id, lr=lr, teacher=teacher, distill=distill, cutmix=cutmix_share)
+    r = stage_recipe(model_id, lr=lr, teacher=teacher, distill=distill, cutmix=cutmix_share, input_size=input_size)
+    size = r.get("input_size", 32)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     d = cifar.load()
-    model = create_model(r["model"]).to(device).train()
+    model = build_model(r).to(device).train()
     out = os.path.join(OUT_ROOT, model_id)
     previous = None
     if resume:
@@ -194,7 +219,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
             y_other, lam = yb, 1.0
             if r.get("cutmix") and torch.rand(1, generator=gen) < r["cutmix"]:
                 xb, yb, y_other, lam = cutmix(xb, yb, gen)
-            logits = model(xb)
+            logits = model(upscale(xb, size))
             loss = mixed_loss(logits, yb, y_other, lam)
             if teacher_logits is not None:
                 # clone: an inference-mode tensor may not be saved for backward (cross-entropy keeps its target)
@@ -211,23 +236,23 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
         rec = {"epoch": epoch, "step": step, "progress": round(progress, 4), "elapsed_s": round(time.time() - t0, 1),
                "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1), "lr": opt.param_groups[0]["lr"]}
         if epoch % 5 == 0 or progress >= 1.0:
-            rec["holdout"] = evaluate(model, d["x_hold"][::5], d["y_hold"][::5], device)  # 1,000-image peek
+            rec["holdout"] = evaluate(model, d["x_hold"][::5], d["y_hold"][::5], device, input_size=size)  # 1,000-image peek
         logf.write(json.dumps(rec) + "\n")
         logf.flush()
         log(json.dumps(rec))
     wall = time.time() - t0
-    final = evaluate(model, d["x_hold"], d["y_hold"], device)
+    final = evaluate(model, d["x_hold"], d["y_hold"], device, input_size=size)
     model.cpu().eval()
     torch.save(model.state_dict(), os.path.join(out, "checkpoint.pth"))
     record = {
-        "id": model_id, "model": r["model"], "params": count_params(model),
+        "id": model_id, "model": r["model"], "input_size": size, "params": count_params(model),
         "metrics": {"dataset": cifar.HOLDOUT_NAME, **final, "measured_by": "PyTorch eager (scripts/train/train.py)"},
         "training": {"epochs": round(step / steps_per_epoch, 2), "steps": step, "batch": bs, "optimizer": "AdamW",
                      "lr": r["lr"], "weight_decay": r["wd"], "schedule": "warm-up 3% + cosine (time-bounded)",
-                     "augmentation": augmentation(r.get("cutmix", 0.0), teacher_name, r.get("distill", 0.0)), "wall_time_s": round(wall, 1), "hardware": hardware(device),
+                     "augmentation": augmentation(r.get("cutmix", 0.0), teacher_name, r.get("distill", 0.0), size), "wall_time_s": round(wall, 1), "hardware": hardware(device),
                      "torch": torch.__version__, "seed": seed, "train_images": int(n),
                      "command": reproduce("train", id=model_id, budget_min=budget_min, resume=resume, lr=lr,
-                                          teacher=teacher, distill=distill, cutmix=cutmix_share)},
+                                          teacher=teacher, distill=distill, cutmix=cutmix_share, input_size=input_size)},
     }
     if previous:
         t = record["training"]
@@ -254,11 +279,13 @@ def main(argv=None) -> int:
     ap.add_argument("--teacher", choices=sorted(RECIPES), help="distil from this shipped model instead of the recipe's teacher")
     ap.add_argument("--distill", type=float, help="weight of the teacher's hard labels (default: the recipe's, else 0.5)")
     ap.add_argument("--cutmix", type=float, help="share of batches CutMix mixes instead of the recipe's (0: none)")
+    ap.add_argument("--input-size", type=int, help="train at this input size instead of the recipe's: 32 px images "
+                    "upscaled bilinearly, as the Worker does when a manifest asks for more (ViT: position embeddings resampled)")
     a = ap.parse_args(argv)
     if a.teacher == a.id:
         ap.error("a model cannot be its own teacher")
     train(a.id, a.budget_min or RECIPES[a.id]["budget_min"], a.epochs, a.threads, a.seed, resume=a.resume, lr=a.lr,
-          teacher=a.teacher, distill=a.distill, cutmix_share=a.cutmix)
+          teacher=a.teacher, distill=a.distill, cutmix_share=a.cutmix, input_size=a.input_size)
     return 0
 
 

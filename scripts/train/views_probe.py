@@ -19,11 +19,10 @@ import os
 import numpy as np
 import torch
 
-from ..zoo.registry import create_model
 from . import data as cifar
-from .recipes import FLIP, RECIPES, flip_and_diagonal_shifts, served_views
-from .restore import shipped_model
-from .train import OUT_ROOT, memory_format, normalize
+from .recipes import FLIP, RECIPES, flip_and_diagonal_shifts, input_size, served_views
+from .restore import shipped_manifest, shipped_model
+from .train import OUT_ROOT, build_model, memory_format, model_input
 from .views import apply_view
 
 # Ordered by cost, so a tie goes to the cheaper set. The shift sets are the mirror plus four diagonal
@@ -37,13 +36,16 @@ CANDIDATES = {
 IDENTITY = ""
 
 
-def load(model_id: str, checkpoint: bool) -> torch.nn.Module:
+def load(model_id: str, checkpoint: bool):
+    """-> (model, the input size it takes, the views it is served with): a training checkpoint's are
+    its recipe's (what release.py would write), the shipped model's its manifest's."""
     if checkpoint:
-        model = create_model(RECIPES[model_id]["model"])
+        model, size, views = build_model(RECIPES[model_id]), input_size(model_id), served_views(model_id)
         model.load_state_dict(torch.load(os.path.join(OUT_ROOT, model_id, "checkpoint.pth"), map_location="cpu"), strict=True)
     else:
-        model = shipped_model(model_id)
-    return model.eval().to(memory_format=memory_format(RECIPES[model_id]))
+        manifest = shipped_manifest(model_id)
+        model, size, views = shipped_model(model_id), manifest["preprocess"]["size"], manifest.get("tta", [])
+    return model.eval().to(memory_format=memory_format(RECIPES[model_id])), size, views
 
 
 @torch.no_grad()
@@ -73,9 +75,10 @@ def split_check(correct: dict, halves=(slice(0, None, 2), slice(1, None, 2))) ->
     return out
 
 
-def probe(model_id: str, x: np.ndarray, y: np.ndarray, checkpoint: bool = False) -> dict:
-    model = load(model_id, checkpoint)
-    sets = {**CANDIDATES, "served": served_views(model_id)}
+def probe(model_id: str, x_u8: np.ndarray, y: np.ndarray, checkpoint: bool = False) -> dict:
+    model, size, served = load(model_id, checkpoint)
+    x = model_input(x_u8, size).numpy()
+    sets = {**CANDIDATES, "served": served}
     per_view = logits_per_view(model, memory_format(RECIPES[model_id]), x, {IDENTITY, *(v for s in sets.values() for v in s)})
     correct = correct_by_set(per_view, y, sets)
     served = correct.pop("served")
@@ -93,8 +96,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     d = cifar.load()
-    x, y = normalize(torch.from_numpy(d["x_hold"])).numpy(), d["y_hold"]
-    results = {model_id: probe(model_id, x, y, a.checkpoint) for model_id in a.id}
+    results = {model_id: probe(model_id, d["x_hold"], d["y_hold"], a.checkpoint) for model_id in a.id}
     print("| model | " + " | ".join(f"{n} (views: {1 + len(v)})" for n, v in CANDIDATES.items()) + " | as served |")
     print("| --- " * (2 + len(CANDIDATES)) + "|")
     for model_id, r in results.items():
