@@ -21,3 +21,14 @@ export function pilReference(paths: string[], size: number, cropPct: number, int
     return { img: { width: w, height: h, data: rgba }, crop: new Uint8Array(readFileSync(out + '.crop.rgb')) };
   });
 }
+
+/** Pillow's `resize((size, size), interp)` of each of `n` square `side` x `side` RGB images (raw, concatenated): one Python process for all. */
+export function pilResizeSquares(rgb: Uint8Array, side: number, size: number, interp: string): Uint8Array {
+  const script = [
+    'import sys', 'from PIL import Image',
+    'side, size, f = int(sys.argv[1]), int(sys.argv[2]), getattr(Image, sys.argv[3].upper())',
+    'raw, n = sys.stdin.buffer.read(), side * side * 3',
+    'sys.stdout.buffer.write(b"".join(Image.frombytes("RGB", (side, side), raw[i:i + n]).resize((size, size), f).tobytes() for i in range(0, len(raw), n)))',
+  ].join('\n');
+  return new Uint8Array(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', script, String(side), String(size), interp], { input: rgb, maxBuffer: 1 << 26 }));
+}

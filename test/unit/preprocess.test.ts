@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { resizedRgb, toFloat16, fromFloat16, writeNormalized, plan } from '../../src/preprocess/tensor';
 import type { Preprocess } from '../../src/models/manifest';
 import { decodeForTest } from '../support/node-codecs';
-import { pilReference } from '../support/pil';
+import { pilReference, pilResizeSquares } from '../support/pil';
 // @ts-ignore
 import { SHARED_DIR } from '../../scripts/lib/local-models.mjs';
 
@@ -45,6 +45,21 @@ describe('resampling matches PIL on the real photos', () => {
       expect(worst).toBe(0);
     });
   }
+  it('bilinear upscale of 32 px images to 48 ("direct", how a CIFAR model trained at 48 px is served): bit-exact with PIL', () => {
+    // The sources are PIL's own 32 px crops of the photos: real image content at CIFAR's size.
+    const smalls = pilReference(paths, 32, 1, 'bilinear').map((r) => r.crop);
+    const expected = pilResizeSquares(Buffer.concat(smalls), 32, 48, 'bilinear');
+    const p: Preprocess = { ...base, size: 48, resize: 'direct', crop_pct: 1, interpolation: 'bilinear' };
+    let worst = 0;
+    for (const [i, rgb] of smalls.entries()) {
+      const rgba = new Uint8Array(32 * 32 * 4);
+      for (let j = 0, k = 0; j < rgba.length; j += 4, k += 3) { rgba[j] = rgb[k]!; rgba[j + 1] = rgb[k + 1]!; rgba[j + 2] = rgb[k + 2]!; rgba[j + 3] = 255; }
+      const ours = resizedRgb({ width: 32, height: 32, data: rgba }, p);
+      worst = Math.max(worst, maxDiff(ours, expected.subarray(i * 48 * 48 * 3, (i + 1) * 48 * 48 * 3)).max);
+    }
+    expect(expected.length).toBe(smalls.length * 48 * 48 * 3);
+    expect(worst).toBe(0);
+  });
 });
 
 describe('decoding matches PIL', () => {
