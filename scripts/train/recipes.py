@@ -19,6 +19,11 @@ ViT's recipe carries the teacher from epoch 0 although it is far from any platea
 convolutional prior, which is what DeiT's convnet teacher hands over. It costs 0.82 -> 1.03 s per
 ViT step (`npm run bench:train-threads -- --id vit-cifar10`), ~20% fewer epochs; no teacher-free run of
 the same length was made, so whether that trade pays for ViT here is unmeasured.
+``input_size`` (default 32) is the side a family is trained, exported and served at; larger means the
+32 px images are upscaled bilinearly (the Worker's `resize: direct`). No recipe sets it yet: a distilled
+CutMix restart of ViT at 48 px (`train --id vit-cifar10 --resume --lr 0.0005 --cutmix 0.5 --input-size 48
+--budget-min 105`, 144 tokens of 4x4 patches instead of 64) took the shipped 80.36% to 81.92% from one
+view in PyTorch (2026-12-08) but is not released yet; releasing it means `input_size=48` here.
 ``budget_min`` is wall-clock minutes on this project's 2-core CPU machines: the LR schedule follows
 elapsed time, so a run always completes its cosine decay within its budget. On a GPU the
 ``epochs`` bound ends the run first (pass a larger --epochs for better models).
