@@ -23,7 +23,7 @@ ROWS = [  # (torch intra-op threads, OpenBLAS threads); the first row is the bas
 
 def measure(model_id: str, steps: int, torch_threads: int, teacher_id: str | None = None) -> dict:
     import torch
-    from .recipes import stage_recipe
+    from .recipes import stage_input_size, stage_recipe
     from .train import build_model, load_teacher, upscale
     torch.set_num_threads(torch_threads)
     recipe = stage_recipe(model_id, teacher=teacher_id)
@@ -39,7 +39,7 @@ def measure(model_id: str, steps: int, torch_threads: int, teacher_id: str | Non
             teacher(x)
         t1 = time.perf_counter()
         opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(upscale(x, recipe.get("input_size", 32))), y).backward()
+        torch.nn.functional.cross_entropy(model(upscale(x, stage_input_size(recipe))), y).backward()
         opt.step()
         student.append(time.perf_counter() - t1)
         total.append(time.perf_counter() - t0)

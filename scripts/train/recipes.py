@@ -75,9 +75,17 @@ def stage_recipe(model_id: str, lr: float | None = None, teacher: str | None = N
     return r
 
 
+CIFAR_SIZE = 32
+
+
+def stage_input_size(recipe: dict) -> int:
+    """The side of the square input a recipe (or one stage's) trains at: CIFAR's 32 px unless it upscales."""
+    return recipe.get("input_size", CIFAR_SIZE)
+
+
 def input_size(model_id: str) -> int:
-    """The side of the square input a family is trained and served at: CIFAR's 32 px unless its recipe upscales."""
-    return RECIPES[model_id].get("input_size", 32)
+    """The side a family is trained at and released for."""
+    return stage_input_size(RECIPES[model_id])
 
 
 def served_views(model_id: str) -> list:

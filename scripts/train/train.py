@@ -27,7 +27,7 @@ from ..zoo.layers import CIFAR10_MEAN, CIFAR10_STD
 from ..zoo.registry import count_params, create_model
 from . import data as cifar
 from .command import reproduce
-from .recipes import RECIPES, stage_recipe
+from .recipes import RECIPES, stage_input_size, stage_recipe
 
 OUT_ROOT = os.path.join(cifar.REPO, ".cache", "train")
 AUGMENTATION = "random crop 32 from 4px reflect padding, horizontal flip; label smoothing 0.1"
@@ -72,7 +72,7 @@ def model_input(x_u8: np.ndarray, size: int = 32) -> torch.Tensor:
 def build_model(recipe: dict, input_size: int | None = None) -> torch.nn.Module:
     """The recipe's zoo model for its input size (ViT's position embeddings are sized by it; a state
     dict made at another size is resampled as it loads)."""
-    return create_model(recipe["model"], img_size=input_size or recipe.get("input_size", 32))
+    return create_model(recipe["model"], img_size=input_size or stage_input_size(recipe))
 
 
 def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -174,7 +174,7 @@ def train(model_id: str, budget_min: float, epochs: int, threads: int, seed: int
     # --teacher: distil one stage (typically a warm restart) without changing the from-scratch recipe.
     # --cutmix: add CutMix to a stage once a model starts to overfit the plain recipe.
     r = stage_recipe(model_id, lr=lr, teacher=teacher, distill=distill, cutmix=cutmix_share, input_size=input_size)
-    size = r.get("input_size", 32)
+    size = stage_input_size(r)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
