@@ -16,9 +16,7 @@ export function pilReference(paths: string[], size: number, cropPct: number, int
     const out = join(dir, basename(p));
     const src = readFileSync(out + '.src.rgb');
     const w = src.readUInt32LE(0), h = src.readUInt32LE(4);
-    const rgba = new Uint8Array(w * h * 4);
-    for (let i = 0, j = 8; i < rgba.length; i += 4, j += 3) { rgba[i] = src[j]!; rgba[i + 1] = src[j + 1]!; rgba[i + 2] = src[j + 2]!; rgba[i + 3] = 255; }
-    return { img: { width: w, height: h, data: rgba }, crop: new Uint8Array(readFileSync(out + '.crop.rgb')) };
+    return { img: { width: w, height: h, data: rgbToRgba(src.subarray(8), w * h) }, crop: new Uint8Array(readFileSync(out + '.crop.rgb')) };
   });
 }
 
@@ -31,4 +29,11 @@ export function pilResizeSquares(rgb: Uint8Array, side: number, size: number, in
     'sys.stdout.buffer.write(b"".join(Image.frombytes("RGB", (side, side), raw[i:i + n]).resize((size, size), f).tobytes() for i in range(0, len(raw), n)))',
   ].join('\n');
   return new Uint8Array(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', script, String(side), String(size), interp], { input: rgb, maxBuffer: 1 << 26 }));
+}
+
+/** Raw RGB -> opaque RGBA, the layout decoded images have in the Worker. */
+export function rgbToRgba(rgb: Uint8Array, pixels: number): Uint8Array {
+  const rgba = new Uint8Array(pixels * 4);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) { rgba[i] = rgb[j]!; rgba[i + 1] = rgb[j + 1]!; rgba[i + 2] = rgb[j + 2]!; rgba[i + 3] = 255; }
+  return rgba;
 }

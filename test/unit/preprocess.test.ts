@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { resizedRgb, toFloat16, fromFloat16, writeNormalized, plan } from '../../src/preprocess/tensor';
 import type { Preprocess } from '../../src/models/manifest';
 import { decodeForTest } from '../support/node-codecs';
-import { pilReference, pilResizeSquares } from '../support/pil';
+import { pilReference, pilResizeSquares, rgbToRgba } from '../support/pil';
 // @ts-ignore
 import { SHARED_DIR } from '../../scripts/lib/local-models.mjs';
 
@@ -52,9 +52,7 @@ describe('resampling matches PIL on the real photos', () => {
     const p: Preprocess = { ...base, size: 48, resize: 'direct', crop_pct: 1, interpolation: 'bilinear' };
     let worst = 0;
     for (const [i, rgb] of smalls.entries()) {
-      const rgba = new Uint8Array(32 * 32 * 4);
-      for (let j = 0, k = 0; j < rgba.length; j += 4, k += 3) { rgba[j] = rgb[k]!; rgba[j + 1] = rgb[k + 1]!; rgba[j + 2] = rgb[k + 2]!; rgba[j + 3] = 255; }
-      const ours = resizedRgb({ width: 32, height: 32, data: rgba }, p);
+      const ours = resizedRgb({ width: 32, height: 32, data: rgbToRgba(rgb, 32 * 32) }, p);
       worst = Math.max(worst, maxDiff(ours, expected.subarray(i * 48 * 48 * 3, (i + 1) * 48 * 48 * 3)).max);
     }
     expect(expected.length).toBe(smalls.length * 48 * 48 * 3);
